@@ -1,0 +1,123 @@
+"""Wiring for each subcommand: load settings, build the parts, run them, print results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from voiceguide import __version__, review
+from voiceguide import events as ev
+from voiceguide.cli import UserError
+from voiceguide.config import Config, find_config, load_config
+from voiceguide.journal import Journal, list_logs, new_log_path, read_log, summarise
+from voiceguide.routine import Routine, find_routine, load_routine, routine_files
+from voiceguide.session import Session, Settings
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(find_config(args.config))
+
+
+def _load_routine(name: str, config: Config) -> Routine:
+    search = (config.routines_dir,)
+    path = find_routine(name, search)
+    if path is None:
+        known = ", ".join(sorted(routine_files(search)))
+        raise UserError(f"no routine named {name!r}. Known routines: {known}. Or give a path to a YAML file.")
+    return load_routine(path, search)
+
+
+# --- run --------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from voiceguide import devices
+    from voiceguide.runner import Runner
+
+    config = _config(args)
+    routine = _load_routine(args.routine, config)
+    source, input_name = devices.open_input(args.input, routine.language, config, args.engine)
+    speaker, voice_name = devices.open_voice(args.voice, routine.language, config)
+    log_dir = args.log_dir or config.log_dir
+    started = datetime.now().astimezone()
+    session_id, path = new_log_path(log_dir, routine.id, started)
+    journal = Journal(path)
+    journal.write(ev.SessionHeader(
+        0.0, ev.SCHEMA_VERSION, session_id, routine.id, routine.name, started.isoformat(timespec="seconds"),
+        __version__, config.digest(), input_name, voice_name,
+        tuple({"id": e.id, "name": e.name} for e in routine.exercises)))
+    settings = Settings(beat=config.counting.beat_seconds, beat_min=config.counting.fastest_beat,
+                        beat_max=config.counting.slowest_beat, beat_step=config.counting.step,
+                        pain_rating_timeout=config.pain_rating_timeout)
+    session = Session(routine, settings)
+    Runner(session, speaker, journal, source).run()
+    print(f"voiceguide: session log {path}", file=sys.stderr)
+    return 0
+
+
+# --- routines ---------------------------------------------------------------------------
+def cmd_routines(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.action == "list":
+        for name, path in routine_files((config.routines_dir,)).items():
+            try:
+                routine = load_routine(path, (config.routines_dir,))
+                where = "built-in" if path.parent.name == "routines" and "voiceguide" in path.parts else str(path)
+                print(f"{name:<22} {len(routine.exercises):>2} moves  {routine.name}  ({where})")
+            except ValueError as exc:
+                print(f"{name:<22} BROKEN: {exc}")
+        return 0
+    if args.action == "show":
+        print(review.routine_text(_load_routine(args.name, config)))
+        return 0
+    routine = load_routine(args.path, (config.routines_dir,))
+    reps = sum(e.reps_target for e in routine.exercises)
+    print(f"{args.path}: OK. {routine.name}: {len(routine.exercises)} moves, {reps} reps in all.")
+    return 0
+
+
+# --- log --------------------------------------------------------------------------------
+def _log_dir(args: argparse.Namespace) -> Path:
+    return args.log_dir or _config(args).log_dir
+
+
+def _find_log(log_dir: Path, ident: str) -> Path:
+    logs = list_logs(log_dir)
+    if not logs:
+        raise UserError(f"no session logs in {log_dir}.")
+    if ident == "last":
+        return max(logs, key=lambda p: (p.stat().st_mtime, p.name))
+    matches = [p for p in logs if p.stem == ident] or [p for p in logs if p.stem.startswith(ident)]
+    if len(matches) != 1:
+        problem = "matches no session" if not matches else f"matches {len(matches)} sessions"
+        raise UserError(f"{ident!r} {problem} in {log_dir}; see `voiceguide log list`.")
+    return matches[0]
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    log_dir = _log_dir(args)
+    if args.action == "list":
+        sessions = [summarise(read_log(p)) for p in list_logs(log_dir)]
+        print(review.session_table(sessions) if sessions else f"No session logs in {log_dir}.")
+        return 0
+    if args.action in ("show", "last"):
+        ident = "last" if args.action == "last" else args.id
+        log = read_log(_find_log(log_dir, ident))
+        for warning in log.warnings:
+            print(f"voiceguide: {warning}", file=sys.stderr)
+        data = summarise(log)
+        print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else review.session_text(data))
+        return 0
+    sessions = []
+    for path in list_logs(log_dir):
+        log = read_log(path)
+        for warning in log.warnings:
+            print(f"voiceguide: {warning}", file=sys.stderr)
+        sessions.append(summarise(log))
+    if args.json:
+        for data in sessions:
+            print(json.dumps(data, ensure_ascii=False))
+    else:
+        review.write_csv(sessions, sys.stdout)
+    return 0

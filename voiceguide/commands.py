@@ -1,0 +1,160 @@
+"""Spoken commands and the phrases that say them, per language.
+
+The phrase tables are the single source for three things: matching typed or scripted words,
+the grammar given to the recognisers, and the spoken help text.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+
+class Command(str, enum.Enum):
+    """What a person can ask for. Values are used as CLI choices and as log values."""
+
+    NEXT = "next"
+    REPEAT = "repeat"
+    SKIP = "skip"
+    PAIN = "pain"
+    PAUSE = "pause"
+    RESUME = "resume"
+    BACK = "back"
+    STOP = "stop"
+    HELP = "help"
+    STATUS = "status"
+    SLOWER = "slower"
+    FASTER = "faster"
+    NUMBER = "number"  # a pain rating, 0-10; the value travels in CommandEvent.value
+
+
+# Commands that must never be lost to caution: missing them costs the person most.
+URGENT = frozenset({Command.PAIN, Command.STOP})
+
+
+@dataclass(frozen=True)
+class CommandEvent:
+    """A command heard or typed.
+
+    `word_end` and `emitted_at` are seconds on the session clock: where the spoken words ended
+    and when the event was produced. For typed or scripted input they are equal.
+    """
+
+    command: Command
+    text: str
+    confidence: float = 1.0
+    word_end: float = 0.0
+    emitted_at: float = 0.0
+    value: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "command": self.command.value,
+            "text": self.text,
+            "confidence": round(self.confidence, 3),
+            "word_end": round(self.word_end, 3),
+            "emitted_at": round(self.emitted_at, 3),
+        }
+        if self.value is not None:
+            out["value"] = self.value
+        return out
+
+
+# Phrases per language. Every phrase is lower case, words separated by single spaces.
+PHRASES: dict[str, dict[Command, tuple[str, ...]]] = {
+    "en": {
+        Command.NEXT: ("next", "next one", "go ahead"),
+        Command.REPEAT: ("repeat", "say again", "again"),
+        Command.SKIP: ("skip", "skip this", "skip it"),
+        Command.PAIN: ("pain", "ouch", "ow", "that hurts", "it hurts"),
+        Command.PAUSE: ("pause", "wait", "hold on"),
+        Command.RESUME: ("resume", "continue", "go on"),
+        Command.BACK: ("back", "previous", "go back"),
+        Command.STOP: ("stop", "end session", "i'm done", "i am done"),
+        Command.HELP: ("help", "what can i say"),
+        Command.STATUS: ("status", "how many left", "where am i"),
+        Command.SLOWER: ("slower", "slow down"),
+        Command.FASTER: ("faster", "speed up"),
+    },
+    "ko": {
+        Command.NEXT: ("다음",),
+        Command.REPEAT: ("반복", "다시"),
+        Command.SKIP: ("건너뛰기",),
+        Command.PAIN: ("아파", "아파요", "통증"),
+        Command.PAUSE: ("일시정지", "잠깐"),
+        Command.RESUME: ("계속",),
+        Command.BACK: ("이전",),
+        Command.STOP: ("중지", "그만"),
+        Command.HELP: ("도움말",),
+        Command.STATUS: ("상태",),
+        Command.SLOWER: ("천천히",),
+        Command.FASTER: ("빨리",),
+    },
+}
+
+NUMBERS: dict[str, tuple[str, ...]] = {
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    "ko": ("영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구", "십"),
+}
+
+LANGUAGES = tuple(PHRASES)
+
+
+class UnknownLanguage(ValueError):
+    pass
+
+
+def phrases(language: str) -> dict[Command, tuple[str, ...]]:
+    try:
+        return PHRASES[language]
+    except KeyError:
+        raise UnknownLanguage(
+            f"unknown language {language!r}; supported: {', '.join(LANGUAGES)}"
+        ) from None
+
+
+def normalise(text: str) -> str:
+    """Lower-case, drop punctuation other than apostrophes, collapse spaces."""
+    text = re.sub(r"[^\w' ]+", " ", text.lower())
+    return " ".join(text.split())
+
+
+def phrase_index(language: str) -> dict[str, tuple[Command, int | None]]:
+    """Every phrase (and number word) of a language mapped to its command and value."""
+    index: dict[str, tuple[Command, int | None]] = {}
+    for command, said in phrases(language).items():
+        for phrase in said:
+            index[phrase] = (command, None)
+    for value, word in enumerate(NUMBERS[language]):
+        index.setdefault(word, (Command.NUMBER, value))
+    return index
+
+
+def parse(text: str, language: str = "en") -> tuple[Command, int | None] | None:
+    """Match typed or transcribed text to a command; None when it is not one.
+
+    Accepts a phrase, a command's own name (so `resume` works in every language), or a
+    number 0-10 as digits or words.
+    """
+    said = normalise(text)
+    if not said:
+        return None
+    if said.isdigit():
+        value = int(said)
+        return (Command.NUMBER, value) if 0 <= value <= 10 else None
+    index = phrase_index(language)
+    if said in index:
+        return index[said]
+    try:
+        return Command(said), None
+    except ValueError:
+        return None
+
+
+def help_text(language: str = "en") -> str:
+    table = phrases(language)
+    if language == "ko":
+        return "말할 수 있는 명령: " + ", ".join(p[0] for p in table.values()) + "."
+    names = ", ".join(p[0] for c, p in table.items() if c is not Command.HELP)
+    return f"You can say: {names}. Say pain at any time and I stop at once."

@@ -1,0 +1,117 @@
+"""Glue between a command source, the session, the speaker and the journal.
+
+One control loop on the main thread. Things that happen at a known session time (an utterance
+ending, the session's own deadline) are kept in a time-ordered queue;
+between them the loop polls the command source, which either waits on the real clock or, for
+virtual sources, returns at once. So the same loop runs live or as fast as the CPU allows.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass, field
+
+from voiceguide.commands import Command, CommandEvent
+from voiceguide.inputs import END_OF_INPUT, CommandSource
+from voiceguide.journal import Journal
+from voiceguide.session import Action, Heard, InputEnded, Log, Say, Session, SessionInput, SpeechDone, \
+    Start, StopSpeaking, Tick
+from voiceguide.speech.speaker import Speaker
+
+
+@dataclass(order=True)
+class _Due:
+    at: float
+    seq: int
+    utterance: int = field(compare=False)  # ends at `at`
+
+
+class Runner:
+    def __init__(self, session: Session, speaker: Speaker, journal: Journal, source: CommandSource) -> None:
+        self.session = session
+        self.speaker = speaker
+        self.journal = journal
+        self.source = source
+        self._due: list[_Due] = []
+        self._seq = itertools.count()
+        self._waiting: list[Say] = []  # said while the speaker is busy; start in order
+        self._speaking: int | None = None  # utterance being spoken
+        self.now = 0.0
+
+    # --- the loop ------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            self._handle(Start(), 0.0)
+            ended = False
+            while not self.session.finished:
+                due = self._next_due()
+                if ended:
+                    if due is None:  # nothing can happen any more; cannot occur by design
+                        break
+                    self._advance(due)
+                    continue
+                item = self.source.poll(due)
+                if item is END_OF_INPUT:
+                    ended = True
+                    t = max(self.now, self.source.now())
+                    self._advance(t)
+                    self._handle(InputEnded(), t)
+                elif item is None:
+                    if due is not None:
+                        self._advance(max(due, self.source.now()))
+                elif isinstance(item, CommandEvent):
+                    self._advance(item.emitted_at)
+                    self._handle(Heard(item), max(self.now, item.emitted_at))
+        except KeyboardInterrupt:
+            t = self.source.now()
+            self._handle(Heard(CommandEvent(Command.STOP, "(interrupted)", 1.0, t, t)), t)
+            self.speaker.stop(t)
+        finally:
+            self.source.close()
+            self.speaker.close()
+            self.journal.close()
+
+    def _next_due(self) -> float | None:
+        times = [d for d in (self.session.deadline, self._due[0].at if self._due else None) if d is not None]
+        return min(times) if times else None
+
+    def _advance(self, until: float) -> None:
+        """Handle everything due up to `until`, in time order."""
+        while (due := self._next_due()) is not None and due <= until:
+            self.now = max(self.now, due)
+            if self._due and self._due[0].at <= due:
+                item = heapq.heappop(self._due)
+                self._speaking = None
+                self._start_waiting(item.at)
+                self._handle(SpeechDone(item.utterance), item.at)
+            else:
+                self._handle(Tick(), due)
+        self.now = max(self.now, until)
+
+    # --- performing actions --------------------------------------------------------------
+    def _handle(self, event: SessionInput, now: float) -> None:
+        self.now = max(self.now, now)
+        self._perform(self.session.handle(event, self.now))
+
+    def _perform(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Log):
+                self.journal.write(action.event)
+            elif isinstance(action, StopSpeaking):
+                self.speaker.stop(self.now)
+                self._waiting.clear()
+                self._due.clear()
+                self._speaking = None
+            elif isinstance(action, Say):
+                self._waiting.append(action)
+                if self._speaking is None:
+                    self._start_waiting(self.now)
+
+    def _start_waiting(self, at: float) -> None:
+        if self._speaking is not None or not self._waiting:
+            return
+        say = self._waiting.pop(0)
+        seconds = self.speaker.say(say.text, at)
+        self._speaking = say.utterance
+        heapq.heappush(self._due, _Due(at + seconds, next(self._seq), say.utterance))

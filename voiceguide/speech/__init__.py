@@ -1,0 +1,1 @@
+"""Speech engines behind small protocols: recognisers, speakers, audio sources."""

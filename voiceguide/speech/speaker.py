@@ -1,0 +1,122 @@
+"""Speakers: where the guide's words go. Print, WAV timeline, or a live sound device.
+
+Protocol: say(text, at) starts speaking at session time `at` (seconds) and returns how long
+the speech lasts; stop(at) cuts whatever is being said at `at`; close() finishes up.
+The runner never asks a speaker to speak over itself: it starts each utterance once the
+previous one has ended, so every speaker can treat its input as a sequence.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Protocol, TextIO
+
+import numpy as np
+
+from voiceguide.speech.audio import AudioChunk, write_wav
+from voiceguide.speech.tts import Renderer
+
+
+class Speaker(Protocol):
+    def say(self, text: str, at: float) -> float: ...
+
+    def stop(self, at: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def estimate_seconds(text: str, rate_wpm: int) -> float:
+    """Rough speaking time of text at a words-per-minute rate (used when nothing is rendered)."""
+    return 0.15 + len(text.split()) * 60.0 / rate_wpm
+
+
+class PrintSpeaker:
+    """Prints timestamped lines; durations are estimated from the speaking rate."""
+
+    def __init__(self, rate_wpm: int = 160, out: TextIO = sys.stdout) -> None:
+        self.rate_wpm = rate_wpm
+        self.out = out
+        self.busy_until = 0.0
+
+    def say(self, text: str, at: float) -> float:
+        print(f"[{_clock(at)}] {text}", file=self.out, flush=True)
+        seconds = estimate_seconds(text, self.rate_wpm)
+        self.busy_until = at + seconds
+        return seconds
+
+    def stop(self, at: float) -> None:
+        if at < self.busy_until:
+            print(f"[{_clock(at)}] (stops speaking)", file=self.out, flush=True)
+        self.busy_until = at
+
+    def close(self) -> None:
+        pass
+
+
+class WavSpeaker:
+    """Renders everything said onto one WAV timeline at the times it was said."""
+
+    def __init__(self, path: Path, renderer: Renderer, echo: TextIO | None = None) -> None:
+        self.path = path
+        self.renderer = renderer
+        self.echo = echo
+        self.pieces: list[tuple[float, np.ndarray]] = []  # (start seconds, samples)
+        self.rate = 0
+
+    def say(self, text: str, at: float) -> float:
+        audio = self.renderer.render(text)
+        self.rate = audio.rate
+        self.pieces.append((at, audio.samples))
+        if self.echo:
+            print(f"[{_clock(at)}] {text}", file=self.echo, flush=True)
+        return audio.seconds
+
+    def stop(self, at: float) -> None:
+        if self.pieces:
+            start, samples = self.pieces[-1]
+            keep = max(0, int((at - start) * self.rate))
+            self.pieces[-1] = (start, samples[:keep])
+
+    def timeline(self) -> AudioChunk:
+        rate = self.rate or 16000
+        end = max((int(s * rate) + len(x) for s, x in self.pieces), default=0)
+        mix = np.zeros(end, np.int32)
+        for start, samples in self.pieces:
+            i = int(start * rate)
+            mix[i : i + len(samples)] += samples
+        return AudioChunk(np.clip(mix, -32768, 32767).astype(np.int16), rate)
+
+    def close(self) -> None:
+        write_wav(self.path, self.timeline())
+
+
+class LiveSpeaker:
+    """pyttsx3-rendered speech played through sounddevice, which can stop mid-word."""
+
+    def __init__(self, renderer: Renderer, device: str | int | None = None) -> None:
+        import sounddevice
+
+        self.sd = sounddevice
+        self.renderer = renderer
+        self.device = device
+        self.queue: list[np.ndarray] = []
+        self.rate = 0
+
+    def say(self, text: str, at: float) -> float:
+        audio = self.renderer.render(text)
+        self.rate = audio.rate
+        # The runner starts an utterance only when the last has ended, so playing now is on time.
+        self.sd.play(audio.samples, audio.rate, device=self.device)
+        return audio.seconds
+
+    def stop(self, at: float) -> None:
+        self.sd.stop()
+
+    def close(self) -> None:
+        self.sd.stop()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes):02d}:{secs:05.2f}"

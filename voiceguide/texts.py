@@ -1,0 +1,89 @@
+"""What the guide says of its own (not routine text), per language. Short sentences for the ear."""
+
+from __future__ import annotations
+
+from voiceguide.commands import NUMBERS, phrases
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "first": "First: {name}.",
+        "next_up": "Next: {name}.",
+        "optional": "This one is optional. Say skip to leave it out.",
+        "position": "Start position. {position}",
+        "reps_one": "We will do {reps} reps.",
+        "reps_both": "{reps} reps on each side. Left side first.",
+        "reps_alternating": "{reps} reps on each side, taking turns.",
+        "rep": "Rep {rep} of {reps}.",
+        "rep_side": "Rep {rep} of {reps}, {side}.",
+        "other_side": "Now the other side.",
+        "rest": "Well done. Rest for {seconds} seconds.",
+        "skipping": "Skipping {name}.",
+        "pain_ask": "Stopping now. How bad is the pain, from zero to ten?",
+        "pain_thanks": "Thank you. Rest on your back. Say next when you are ready to go on.",
+        "pain_rest": "Rest on your back. Say next when you are ready to go on.",
+        "paused": "Paused. Say resume when you are ready.",
+        "resuming": "Resuming.",
+        "slower": "Counting slower.",
+        "faster": "Counting faster.",
+        "status": "{name}, {where}. {left} moves left after this one.",
+        "status_rep": "rep {rep} of {reps}",
+        "status_intro": "getting ready",
+        "status_none": "We are just starting. {left} moves to go.",
+        "summary": "You finished {done} of {total} moves.",
+        "summary_pain": " Pain during the {name}{at}.",
+        "summary_pain_rep": ", rep {rep}",
+        "side_left": "left",
+        "side_right": "right",
+        "goodbye": "Session over. Take care.",
+    },
+    "ko": {
+        "first": "첫 번째 동작: {name}.",
+        "next_up": "다음 동작: {name}.",
+        "optional": "선택 동작입니다. 건너뛰려면 건너뛰기라고 말하세요.",
+        "position": "시작 자세. {position}",
+        "reps_one": "{reps}회 합니다.",
+        "reps_both": "한쪽에 {reps}회씩 합니다. 왼쪽부터.",
+        "reps_alternating": "양쪽 번갈아 {reps}회씩 합니다.",
+        "rep": "{reps}회 중 {rep}회.",
+        "rep_side": "{reps}회 중 {rep}회, {side}.",
+        "other_side": "이제 반대쪽입니다.",
+        "rest": "잘했어요. {seconds}초 쉬세요.",
+        "skipping": "{name} 건너뜁니다.",
+        "pain_ask": "멈춥니다. 통증은 영에서 십 중 얼마인가요?",
+        "pain_thanks": "고마워요. 누워서 쉬세요. 준비되면 다음이라고 말하세요.",
+        "pain_rest": "누워서 쉬세요. 준비되면 다음이라고 말하세요.",
+        "paused": "일시정지. 준비되면 계속이라고 말하세요.",
+        "resuming": "계속합니다.",
+        "slower": "천천히 셉니다.",
+        "faster": "빨리 셉니다.",
+        "status": "{name}, {where}. 이후 {left}개 동작 남았습니다.",
+        "status_rep": "{reps}회 중 {rep}회",
+        "status_intro": "준비 중",
+        "status_none": "이제 시작합니다. {left}개 동작 남았습니다.",
+        "summary": "{total}개 중 {done}개 동작을 마쳤습니다.",
+        "summary_pain": " {name}{at}에서 통증.",
+        "summary_pain_rep": " {rep}회",
+        "side_left": "왼쪽",
+        "side_right": "오른쪽",
+        "goodbye": "세션을 마칩니다.",
+    },
+}
+
+
+class Texts:
+    """Formats the guide's own sentences in one language."""
+
+    def __init__(self, language: str) -> None:
+        phrases(language)  # raises UnknownLanguage for a language with no phrase table
+        self.language = language
+        self.table = TEXTS.get(language, TEXTS["en"])
+
+    def __call__(self, key: str, **values: object) -> str:
+        return self.table[key].format(**values)
+
+    def count(self, n: int) -> str:
+        words = NUMBERS[self.language]
+        return words[n] if n < len(words) else str(n)
+
+    def side(self, side: str) -> str:
+        return self.table.get(f"side_{side}", side)
