@@ -51,13 +51,15 @@ def open_input(spec: str, language: str, config: Config, engine: str | None) -> 
         return ScriptSource(read_script(Path(arg), language)), spec
     if kind == "keyboard":
         return KeyboardSource(language), "keyboard"
-    if kind in ("wav", "mic", "auto"):
+    if kind == "wav":
         from voiceguide.speech import listening
 
-        if kind == "wav":
-            return listening.wav_source(Path(arg), language, config, engine), spec
+        return listening.wav_source(Path(arg), language, config, engine), spec
+    if kind in ("mic", "auto"):
         found, why = audio_devices("input")
         if found:
+            from voiceguide.speech import listening
+
             return listening.mic_source(language, config, engine), "mic"
         if kind == "mic":
             raise UserError(f"cannot listen: {why}. Use --input keyboard, wav:PATH or script:PATH.")

@@ -9,6 +9,7 @@ before and after it is kept.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -58,10 +59,8 @@ class Journal:
                   " here they are, one JSON object per line:", file=sys.stderr)
             for line in self.backlog:
                 sys.stderr.write(line)
-        try:
+        with contextlib.suppress(OSError):  # a failed close must not hide the backlog printed above
             self._file.close()
-        except OSError:
-            pass
 
 
 def new_log_path(log_dir: Path, routine_id: str, started: datetime) -> tuple[str, Path]:

@@ -43,7 +43,7 @@ def session_table(sessions: list[dict[str, Any]]) -> str:
         rows.append((s["id"], s["routine"] or "?", (s["started"] or "?")[:16].replace("T", " "), s["status"],
                      f"{s['completed']}/{s['total']}", pain, _clock(s["duration"])))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
 def session_text(s: dict[str, Any]) -> str:

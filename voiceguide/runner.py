@@ -15,8 +15,19 @@ from dataclasses import dataclass, field
 from voiceguide.commands import Command, CommandEvent
 from voiceguide.inputs import END_OF_INPUT, CommandSource
 from voiceguide.journal import Journal
-from voiceguide.session import Action, Heard, InputEnded, Log, Say, Session, SessionInput, SpeechDone, \
-    Start, StopSpeaking, Tick
+from voiceguide.session import (
+    Action,
+    Heard,
+    InputEnded,
+    Log,
+    Say,
+    Session,
+    SessionInput,
+    SpeechDone,
+    Start,
+    StopSpeaking,
+    Tick,
+)
 from voiceguide.speech.speaker import Speaker
 
 

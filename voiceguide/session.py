@@ -117,6 +117,7 @@ class _State:
     rest_left: float = 0.0  # seconds of rest left when paused
     paused_from: Phase = Phase.SPEAKING
     input_ended: bool = False
+    rated: bool = False  # the latest pain has a 0-10 rating
     attempt: _Attempt | None = None
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
 
@@ -254,9 +255,7 @@ class Session:
         if utterance != s.awaiting:
             return  # an earlier or unawaited utterance; nothing waits on it
         s.awaiting = None
-        if s.phase is Phase.SPEAKING:
-            self._advance(now)
-        elif s.phase is Phase.COUNTING:  # the last count has been said
+        if s.phase is Phase.SPEAKING or s.phase is Phase.COUNTING:
             self._advance(now)
         elif s.phase is Phase.INTERJECTING:
             self._restart_step(now)
@@ -338,7 +337,8 @@ class Session:
                 s.phase = Phase.DONE
             return
         if c is Command.PAIN:
-            self._pain(now)
+            if s.phase not in (Phase.PAIN_RATING, Phase.PAIN_REST):  # already stopped for it
+                self._pain(now)
         elif c is Command.STOP:
             self._silence()
             self._end_exercise("stopped", now)
@@ -350,7 +350,7 @@ class Session:
         elif s.phase is Phase.PAIN_RATING:
             self._in_pain_rating(cmd, now)
         elif s.phase is Phase.PAIN_REST:
-            self._in_pain_rest(c, now)
+            self._in_pain_rest(cmd, now)
         elif s.phase is Phase.PAUSED:
             if c in (Command.RESUME, Command.NEXT, Command.REPEAT, Command.SKIP, Command.BACK):
                 self._resume(now, then=None if c is Command.RESUME else c)
@@ -383,15 +383,14 @@ class Session:
                 self._end_exercise("pain", now)
                 outcome.status = "pain"
                 outcome.pain_rep = rep
-        s.phase = Phase.PAIN_RATING
+        s.phase, s.rated = Phase.PAIN_RATING, False
         s.deadline = now + self.settings.pain_rating_timeout
         self._say(self.texts("pain_ask"), await_it=False)
 
     def _in_pain_rating(self, cmd: CommandEvent, now: float) -> None:
         s = self.s
         if cmd.command is Command.NUMBER and cmd.value is not None:
-            exercise = self._part.exercise
-            self._log(ev.PainRating(now, exercise.id if exercise else None, cmd.value))
+            self._log_rating(cmd.value, now)
             s.deadline = None
             self._to_pain_rest(now, rated=True)
         elif cmd.command in (Command.NEXT, Command.RESUME, Command.SKIP):
@@ -401,13 +400,21 @@ class Session:
         elif cmd.command is Command.REPEAT:
             self._say(self.texts("pain_ask"), await_it=False)
 
+    def _log_rating(self, level: int, now: float) -> None:
+        exercise = self._part.exercise
+        self.s.rated = True
+        self._log(ev.PainRating(now, exercise.id if exercise else None, level))
+
     def _to_pain_rest(self, now: float, rated: bool) -> None:
         self.s.phase = Phase.PAIN_REST
         self._say(self.texts("pain_thanks" if rated else "pain_rest"), await_it=False)
         self._end_if_stuck(now)
 
-    def _in_pain_rest(self, command: Command, now: float) -> None:
-        if command in (Command.NEXT, Command.RESUME, Command.SKIP):
+    def _in_pain_rest(self, cmd: CommandEvent, now: float) -> None:
+        command = cmd.command
+        if command is Command.NUMBER and cmd.value is not None and not self.s.rated:
+            self._log_rating(cmd.value, now)  # a late answer still counts
+        elif command in (Command.NEXT, Command.RESUME, Command.SKIP):
             self._silence()
             self._enter_part(self.s.part + 1, now)
         elif command is Command.REPEAT:
@@ -469,7 +476,9 @@ class Session:
     def _change_beat(self, command: Command, now: float) -> None:
         st = self.settings
         factor = st.beat_step if command is Command.SLOWER else 1 / st.beat_step
-        self.beat = round(min(st.beat_max, max(st.beat_min, self.beat * factor)), 3)
+        old, self.beat = self.beat, round(min(st.beat_max, max(st.beat_min, self.beat * factor)), 3)
+        if self.s.phase is Phase.COUNTING and self.s.deadline is not None:
+            self.s.deadline += self.beat - old  # the next count is one new beat after the last
         self._log(ev.BeatChanged(now, self.beat))
         if self.s.phase is not Phase.COUNTING:  # no words between counts
             self._say(self.texts(command.value), await_it=False)

@@ -1,0 +1,150 @@
+"""The real CLI as a subprocess: scripted sessions, logs read back, errors a user would meet."""
+
+from __future__ import annotations
+
+import json
+import re
+import wave
+
+import pytest
+from conftest import SMALL_ROUTINE, run_cli
+
+
+def timestamp(line: str) -> float:
+    minutes, seconds = re.match(r"\[(\d+):([\d.]+)\]", line).groups()
+    return int(minutes) * 60 + float(seconds)
+
+
+@pytest.fixture(scope="module")
+def unattended(tmp_path_factory):
+    """si-joint run with no commands at all: what was said, and when."""
+    tmp = tmp_path_factory.mktemp("unattended")
+    (tmp / "empty.txt").write_text("# nothing said\n")
+    result = run_cli("run", "si-joint", "--input", f"script:{tmp / 'empty.txt'}", "--voice", "print",
+                     "--log-dir", str(tmp / "logs"))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines(), tmp / "logs"
+
+
+def test_unattended_run_completes_every_move(unattended):
+    lines, logs = unattended
+    data = json.loads(run_cli("log", "--log-dir", str(logs), "show", "last", "--json").stdout)
+    assert data["status"] == "completed"
+    assert {e["status"] for e in data["exercises"]} == {"completed"}
+    assert lines[-1].endswith("You finished 12 of 12 moves. Session over. Take care.")
+
+
+def test_pain_in_the_bridge_fourth_rep_is_logged_and_the_session_goes_on(unattended, tmp_path):
+    lines, _ = unattended
+    rep4 = next(line for line in lines if "Rep 4 of 10. Squeeze and lift." in line)
+    pain_at = timestamp(rep4) + 4.0  # during the hold of rep 4
+    script = tmp_path / "pain.txt"
+    script.write_text(f"{pain_at:.1f} pain\n{pain_at + 5:.1f} seven\n{pain_at + 20:.1f} next\n")
+    logs = tmp_path / "logs"
+    result = run_cli("run", "si-joint", "--input", f"script:{script}", "--voice", "print", "--log-dir", str(logs))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(run_cli("log", "--log-dir", str(logs), "show", "last", "--json").stdout)
+    by_id = {e["id"]: e for e in data["exercises"]}
+    bridge = by_id["bridge"]
+    assert (bridge["status"], bridge["reps_done"], bridge["reps_target"]) == ("pain", 3, 10)
+    assert bridge["pain_at"]["rep"] == 4 and 0 < bridge["pain_at"]["second"] <= 5
+    assert bridge["pain_level"] == 7
+    assert by_id["cat-cow"]["status"] == "completed" and by_id["cat-cow"]["started"] >= pain_at + 20
+    assert data["status"] == "completed"
+    assert data["summary"] == "You finished 11 of 12 moves. Pain during the bridge, rep 4."
+    assert "How bad is the pain" in result.stdout
+
+
+def test_stop_ends_the_session_as_stopped(tmp_path):
+    script = tmp_path / "stop.txt"
+    script.write_text("3 skip\n5 skip\n60 stop\n")  # the welcome, then pelvic tilt
+    logs = tmp_path / "logs"
+    assert run_cli("run", "si-joint-floor", "--input", f"script:{script}", "--voice", "print",
+                   "--log-dir", str(logs)).returncode == 0
+    data = json.loads(run_cli("log", "--log-dir", str(logs), "show", "last", "--json").stdout)
+    statuses = [e["status"] for e in data["exercises"]]
+    assert data["status"] == "stopped"
+    assert statuses[:2] == ["skipped", "stopped"] and set(statuses[2:]) == {"not_reached"}
+
+
+def test_bad_script_line_is_refused_with_its_number(tmp_path):
+    script = tmp_path / "bad.txt"
+    script.write_text("1 next\n2 jump\n")
+    result = run_cli("run", "si-joint", "--input", f"script:{script}", "--voice", "print",
+                     "--log-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert f"{script}:2: 'jump' is not a command." in result.stderr
+    script.write_text("soon pain\n")
+    assert f"{script}:1: 'soon pain' is not `SECONDS WORDS`" in run_cli(
+        "run", "--input", f"script:{script}", "--voice", "print", "--log-dir", str(tmp_path)).stderr
+
+
+def test_routines_check_show_and_list(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(SMALL_ROUTINE)
+    result = run_cli("routines", "check", str(good))
+    assert result.returncode == 0 and "OK. Small routine: 2 moves, 4 reps in all." in result.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SMALL_ROUTINE.replace("reps: 2", "reps: -2"))
+    result = run_cli("routines", "check", str(broken))
+    assert result.returncode == 2 and f"{broken}:11:" in result.stderr and "Fix:" in result.stderr
+    shown = run_cli("routines", "show", "si-joint").stdout
+    assert "== Bridge [bridge]" in shown and "hold  5 counts" in shown
+    listed = run_cli("routines", "list").stdout
+    assert "si-joint " in listed and "si-joint-floor" in listed
+    missing = run_cli("routines", "show", "nope")
+    assert missing.returncode == 2 and "Known routines: si-joint, si-joint-floor" in missing.stderr
+
+
+def test_log_views_and_a_torn_log(unattended, tmp_path):
+    _, logs = unattended
+    path = next(logs.glob("*.jsonl"))
+    torn = tmp_path / "logs"
+    torn.mkdir()
+    data = path.read_bytes()
+    (torn / path.name).write_bytes(data[: len(data) * 2 // 3])
+    result = run_cli("log", "--log-dir", str(torn), "show", "last", "--json")
+    assert result.returncode == 0 and "cut off" in result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["status"] == "incomplete" and shown["completed"] >= 5
+    listed = run_cli("log", "--log-dir", str(torn), "list").stdout
+    assert "incomplete" in listed and path.stem in listed
+    csv_out = run_cli("log", "--log-dir", str(torn), "export", "--csv").stdout.splitlines()
+    assert csv_out[0].startswith("session,routine,started") and len(csv_out) == 13
+    assert run_cli("log", "--log-dir", str(torn), "show", "zzz").returncode == 2
+
+
+def test_no_audio_devices_falls_back_to_keyboard_and_print(tmp_path):
+    result = run_cli("run", "si-joint", "--log-dir", str(tmp_path), input_text="status\nstop\n")
+    assert result.returncode == 0, result.stderr
+    assert "type commands instead" in result.stderr and "printing what the guide says instead" in result.stderr
+    assert "We are just starting. 12 moves to go." in result.stdout
+    data = json.loads(run_cli("log", "--log-dir", str(tmp_path), "show", "last", "--json").stdout)
+    assert data["status"] == "stopped"
+
+
+def test_wav_voice_renders_speech_at_the_times_it_was_said(tmp_path):
+    routine = tmp_path / "small.yaml"
+    routine.write_text(SMALL_ROUTINE)
+    script = tmp_path / "s.txt"
+    script.write_text("# unattended\n")
+    out = tmp_path / "voice.wav"
+    result = run_cli("run", str(routine), "--input", f"script:{script}", "--voice", f"wav:{out}",
+                     "--log-dir", str(tmp_path / "logs"))
+    assert result.returncode == 0, result.stderr
+    last = timestamp(result.stdout.splitlines()[-1])
+    with wave.open(str(out)) as wav:
+        seconds = wav.getnframes() / wav.getframerate()
+    assert last < seconds < last + 6  # the file ends with the final sentence
+
+
+def test_help_imports_nothing_heavy():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "run" in result.stdout
+    import subprocess
+    import sys
+
+    probe = subprocess.run([sys.executable, "-c", "import sys, voiceguide.cli as c; c.build_parser().format_help();"
+                            "print(sorted(m for m in ('numpy', 'yaml', 'vosk', 'pocketsphinx', 'pyttsx3') if m in sys.modules))"],
+                           capture_output=True, text=True)
+    assert probe.stdout.strip() == "[]"
