@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--log-dir", type=Path, help="folder for session logs (default: from config.yaml)")
     run.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), help="speech recogniser (default: config.yaml)")
 
+    listen = sub.add_parser("listen", help="print the commands heard in a WAV file")
+    listen.add_argument("path", type=Path, help="WAV file (any rate, width, channels)")
+    listen.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), help="default: config.yaml")
+    listen.add_argument("--language", help="en or ko (default: config.yaml)")
+    listen.add_argument("--json", action="store_true", help="one JSON object per command heard")
+
     routines = sub.add_parser("routines", help="list, show or check routines")
     rsub = routines.add_subparsers(dest="action", metavar="ACTION", required=True)
     rsub.add_parser("list", help="built-in and your own routines")
@@ -66,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return _dispatch(args)
-    except UserError as exc:
+    except (UserError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and not type(exc).__module__.startswith("voiceguide"):
+            raise
         print(f"voiceguide: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:  # FileError and friends carry file, line and fix

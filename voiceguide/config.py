@@ -47,6 +47,7 @@ class Recognition:
     threshold: float = 0.5  # minimum confidence to obey a command
     urgent_threshold: float = 0.3  # for pain and stop, which must not be missed
     echo_threshold: float = 0.85  # for a word the guide itself is saying right now
+    sphinx_threshold: float = 0.0  # PocketSphinx's posterior barely separates right from wrong
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Config:
 
 _CHOICES = {"language": LANGUAGES, "engine": ("auto", "vosk", "pocketsphinx")}
 _POSITIVE = {"beat_seconds", "slowest_beat", "fastest_beat", "step", "voice_rate", "sessions_per_week"}
-_FRACTIONS = {"threshold", "urgent_threshold", "echo_threshold"}
+_FRACTIONS = {"threshold", "urgent_threshold", "echo_threshold", "sphinx_threshold"}
 
 
 def find_config(explicit: str | None = None) -> Path | None:

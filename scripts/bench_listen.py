@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Command recognition benchmark: accuracy by noise, false accepts, latency, speed, memory.
+
+    .venv/bin/python scripts/bench_listen.py [--quick] [--engines pocketsphinx-en,vosk-ko]
+
+Builds a corpus with espeak-ng (several voices, speeds, pitches): every command phrase, clean
+and with white, pink and babble noise at 20, 10 and 5 dB SNR, with and without room reverb;
+and non-command speech (the routines' own sentences and other prose). Audio is cached under
+bench_out/. Prints one table per engine. Latency is emitted_at minus the true end of the
+spoken words, in audio seconds (independent of machine speed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from voiceguide.commands import NUMBERS, Command, parse, phrases  # noqa: E402
+from voiceguide.config import Config  # noqa: E402
+from voiceguide.corpus import Voice, build_stream, dither, mix_at_snr, noise, reverb, speak  # noqa: E402
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split  # noqa: E402
+
+CACHE = ROOT / "bench_out" / "speech"
+VOICES = {
+    "en": [Voice("en-us", 150, 50), Voice("en-gb", 170, 40), Voice("en-us+f3", 140, 60), Voice("en+m3", 180, 45),
+           Voice("en-gb-x-rp+f2", 160, 55), Voice("en-us-nyc", 155, 35)],
+    "ko": [Voice("ko", 150, 50), Voice("ko+f3", 140, 60), Voice("ko+m3", 170, 40)],
+}
+BABBLE_VOICES = {"en": ["en-gb-scotland", "en-us+f2", "en-029", "en-gb-x-gbclan+f4"], "ko": ["ko+f2", "ko+m2", "ko+f4"]}
+OTHER_PROSE = {
+    "en": [
+        "The weather today is cloudy, with a chance of rain later in the afternoon.",
+        "I went to the store to buy some bread, milk and a few apples for the week.",
+        "She said the meeting would start at ten, so we should leave the house early.",
+        "Please remember to water the plants on the balcony every other day.",
+        "Our neighbours have a small dog that barks whenever the post arrives.",
+        "The train was late again, so we waited on the platform for nearly an hour.",
+        "He likes to read history books before going to sleep at night.",
+        "They built a new library near the river, and it opened last summer.",
+        "If you stop by the bakery, pick up a loaf of rye and some rolls.",
+        "The next bus leaves at a quarter past six from the corner of the square.",
+        "My back was sore after moving the boxes, but it feels better now.",
+        "We should skip dessert tonight and go for a walk along the beach instead.",
+        "Could you repeat the address once more, I did not catch the number.",
+        "The children paused their game to watch the fire engine go by.",
+        "Help yourself to coffee; the pot is on the counter next to the sink.",
+        "Turn back at the bridge if the path is flooded after the storm.",
+        "The doctor asked how the pain had changed since the last visit.",
+        "It was faster to cycle than to drive through the busy town centre.",
+        "Status reports are due every Friday before the end of the day.",
+        "When the music slows down, the dancers move closer together.",
+    ],
+    "ko": [
+        "오늘 날씨는 흐리고 오후에 비가 올 수 있습니다.",
+        "가게에 가서 빵과 우유를 샀습니다.",
+        "회의는 열 시에 시작한다고 했습니다.",
+        "베란다에 있는 화분에 물을 주세요.",
+        "기차가 또 늦어서 한 시간 동안 기다렸습니다.",
+        "그는 잠들기 전에 역사책을 읽는 것을 좋아합니다.",
+        "강 근처에 새 도서관이 지어졌습니다.",
+        "다음 버스는 여섯 시 십오 분에 떠납니다.",
+    ],
+}
+NOISES = ("white", "pink", "babble")
+SNRS = (20, 10, 5)
+GAP = 1.2  # seconds of silence between utterances
+TARGETS = {"en": {"clean": 0.98, 10: 0.95, "fa_per_hour": 1.0, "p95": 0.300, "rtf": 0.1, "load": 3.0}}
+
+
+def routine_sentences(language: str) -> list[str]:
+    if language != "en":
+        from voiceguide.texts import TEXTS
+
+        return [t.format(name="다음", reps=3, rep=1, side="왼쪽", seconds=10, position="누우세요", done=3, total=5,
+                         where="", left=2, at="") for t in TEXTS[language].values()]
+    from voiceguide.plan import StepKind, build_plan
+    from voiceguide.routine import find_routine, load_routine
+    from voiceguide.texts import Texts
+
+    routine = load_routine(find_routine("si-joint"))
+    seen: dict[str, None] = {}
+    for part in build_plan(routine, Texts("en")):
+        for step in part.steps:
+            if step.kind in (StepKind.SAY, StepKind.REST) and step.text:
+                seen.setdefault(step.text, None)
+    return list(seen)
+
+
+def command_phrases(language: str) -> list[str]:
+    table = phrases(language)
+    return [p for c in Command if c in table for p in table[c]] + [NUMBERS[language][7]]
+
+
+def conditions(quick: bool) -> list[tuple[str, str | None, int | None, bool]]:
+    """(label, noise, snr, reverb)."""
+    out = [("clean", None, None, False), ("clean+room", None, None, True)]
+    for kind in NOISES:
+        for snr in SNRS:
+            if quick and snr != 10:
+                continue
+            out.append((f"{kind} {snr} dB", kind, snr, False))
+        out.append((f"{kind} 10 dB+room", kind, 10, True))
+    return out
+
+
+def degrade(stream: np.ndarray, kind: str | None, snr: int | None, room: bool, babble: np.ndarray, seed: int) -> np.ndarray:
+    active = np.abs(stream) > 200
+    if room:
+        stream = reverb(stream)
+        active = np.resize(active, len(stream))
+    if kind is not None and snr is not None:
+        stream = mix_at_snr(stream, noise(kind, len(stream), seed, babble), snr, active)
+    return dither(stream)
+
+
+def decode(recognizer, stream: np.ndarray) -> tuple[list, float]:
+    """Events for a whole stream, and the CPU seconds spent decoding it."""
+    start = time.process_time()
+    events = []
+    for chunk in split(AudioChunk(stream, RECOGNIZER_RATE)):
+        events += recognizer.feed(chunk)
+    events += recognizer.finish()
+    return events, time.process_time() - start
+
+
+def score(events, placed, language: str) -> tuple[int, int, list[float]]:
+    """Correct commands, wrong or extra events, latencies of the correct ones."""
+    correct, wrong, latencies = 0, 0, []
+    used = set()
+    for event in events:
+        match = next((i for i, p in enumerate(placed) if p.start <= event.emitted_at <= p.end + GAP and i not in used), None)
+        if match is None:
+            wrong += 1
+            continue
+        used.add(match)
+        expected = parse(placed[match].text, language)
+        if expected and expected[0] is event.command and expected[1] == event.value:
+            correct += 1
+            latencies.append(event.emitted_at - placed[match].end)
+        else:
+            wrong += 1
+    return correct, wrong, latencies
+
+
+def run_engine(engine: str, language: str, quick: bool, out: multiprocessing.Queue) -> None:
+    from voiceguide.speech.listening import build_recognizer
+
+    config = Config()
+    voices = VOICES[language][:3] if quick else VOICES[language]
+    t0 = time.perf_counter()
+    recognizer = build_recognizer(language, config, engine, announce=False)
+    load = time.perf_counter() - t0
+    babble_parts = [speak(s, Voice(v, 170), CACHE) for v in BABBLE_VOICES[language] for s in OTHER_PROSE[language]]
+    babble = sum(np.resize(p, 60 * RECOGNIZER_RATE).astype(np.float64) for p in babble_parts[:: max(1, len(babble_parts) // 8)])
+    rows, all_latencies, audio_seconds, cpu_seconds = [], [], 0.0, 0.0
+    for label, kind, snr, room in conditions(quick):
+        correct = total = wrong = 0
+        for v, voice in enumerate(voices):
+            pieces = [(p, speak(p, voice, CACHE)) for p in command_phrases(language)]
+            stream, placed = build_stream(pieces, GAP)
+            stream = degrade(stream, kind, snr, room, babble, seed=v)
+            recognizer = build_recognizer(language, config, engine, announce=False)
+            events, cpu = decode(recognizer, stream)
+            c, w, lat = score(events, placed, language)
+            correct, wrong, total = correct + c, wrong + w, total + len(placed)
+            all_latencies += lat
+            audio_seconds += len(stream) / RECOGNIZER_RATE
+            cpu_seconds += cpu
+        rows.append((label, correct, total, wrong))
+    prose = OTHER_PROSE[language] + routine_sentences(language)
+    false_accepts, prose_seconds, examples = 0, 0.0, []
+    for voice in voices:
+        pieces = [(s, speak(s, voice, CACHE)) for s in prose]
+        stream, _ = build_stream(pieces, 0.6)
+        stream = dither(stream)
+        recognizer = build_recognizer(language, config, engine, announce=False)
+        events, cpu = decode(recognizer, stream)
+        false_accepts += len(events)
+        examples += [f"{e.text}@{e.emitted_at:.1f}s/{voice.name}" for e in events[:3]]
+        prose_seconds += len(stream) / RECOGNIZER_RATE
+        audio_seconds += len(stream) / RECOGNIZER_RATE
+        cpu_seconds += cpu
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.put(dict(engine=engine, language=language, rows=rows, latencies=all_latencies, load=load,
+                 rtf=cpu_seconds / audio_seconds, false_accepts=false_accepts, prose_seconds=prose_seconds,
+                 peak_mb=peak_mb, voices=len(voices), examples=examples[:6]))
+
+
+def report(r: dict) -> None:
+    name = f"{r['engine']}-{r['language']}"
+    targets = TARGETS.get(r["language"], {})
+    lat = np.array(r["latencies"]) * 1000 if r["latencies"] else np.array([np.nan])
+    print(f"\n## {name}  ({r['voices']} voices; {len(command_phrases(r['language']))} phrases each)\n")
+    print("| condition | correct | of | accuracy | wrong/extra |")
+    print("|---|---|---|---|---|")
+    for label, correct, total, wrong in r["rows"]:
+        print(f"| {label} | {correct} | {total} | {correct / total:.1%} | {wrong} |")
+    fa_hour = r["false_accepts"] / (r["prose_seconds"] / 3600)
+    print()
+    print("| measure | value | target |")
+    print("|---|---|---|")
+    clean = next(row for row in r["rows"] if row[0] == "clean")
+    ten = [row for row in r["rows"] if row[0].endswith(" 10 dB")]
+    print(f"| accuracy clean | {clean[1] / clean[2]:.1%} | {targets.get('clean', '-')} |")
+    if ten:
+        print(f"| accuracy 10 dB (white, pink, babble) | {sum(x[1] for x in ten) / sum(x[2] for x in ten):.1%} | {targets.get(10, '-')} |")
+    print(f"| false accepts, non-command speech | {r['false_accepts']} in {r['prose_seconds'] / 60:.1f} min = {fa_hour:.1f}/hour | {targets.get('fa_per_hour', '-')} |")
+    print(f"| latency p50 / p95 (ms of audio) | {np.nanpercentile(lat, 50):.0f} / {np.nanpercentile(lat, 95):.0f} | p95 {targets.get('p95', 0) * 1000:.0f} |")
+    print(f"| real-time factor (one core) | {r['rtf']:.3f} | {targets.get('rtf', '-')} |")
+    print(f"| model load (s) | {r['load']:.2f} | {targets.get('load', '-')} |")
+    print(f"| peak memory (MB) | {r['peak_mb']:.0f} | - |")
+    if r["examples"]:
+        print(f"\nfalse accepts, first few: {', '.join(r['examples'])}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engines", default="pocketsphinx-en,vosk-ko", help="comma-separated ENGINE-LANGUAGE")
+    parser.add_argument("--quick", action="store_true", help="3 voices, 10 dB only")
+    args = parser.parse_args()
+    print(f"command: {' '.join(sys.argv)}")
+    for spec in args.engines.split(","):
+        engine, language = spec.rsplit("-", 1)
+        queue: multiprocessing.Queue = multiprocessing.Queue()
+        child = multiprocessing.Process(target=run_engine, args=(engine, language, args.quick, queue))
+        child.start()
+        result = queue.get()
+        child.join()
+        report(result)
+
+
+if __name__ == "__main__":
+    main()
+
+

@@ -1,0 +1,138 @@
+"""Real engines on speech synthesised at test time (espeak-ng), never downloaded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SMALL_ROUTINE, run_cli
+
+from voiceguide.commands import Command, phrases
+from voiceguide.config import Config
+from voiceguide.corpus import Voice, build_stream, dither, silence, speak
+from voiceguide.models import ModelMissing, choose_engine
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split, write_wav
+from voiceguide.speech.listening import build_recognizer
+
+ENGLISH = Voice("en-us", 150)
+KOREAN = Voice("ko", 150)
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("speech")
+
+
+def hear(language: str, pieces: list[np.ndarray], engine: str | None = None):
+    stream, placed = build_stream([("", p) for p in pieces], 1.0)
+    recognizer = build_recognizer(language, Config(), engine, announce=False)
+    events = []
+    for chunk in split(AudioChunk(dither(stream), RECOGNIZER_RATE)):
+        events += recognizer.feed(chunk)
+    return events + recognizer.finish(), placed
+
+
+# Misses measured with this voice; the benchmark table in the README has the full picture.
+ENGLISH_MISSES = {Command.NEXT: "heard as the start of 'that hurts'", Command.PAIN: "heard as a number",
+                  Command.PAUSE: "heard as 'resume'"}
+
+
+@pytest.mark.parametrize("command", list(phrases("en")))
+def test_pocketsphinx_hears_each_command(cache, command, request):
+    if command in ENGLISH_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=ENGLISH_MISSES[command]))
+    phrase = phrases("en")[command][0]
+    events, placed = hear("en", [speak(phrase, ENGLISH, cache)], "pocketsphinx")
+    assert [e.command for e in events] == [command]
+    event = events[0]
+    assert placed[0].start < event.word_end <= event.emitted_at < placed[0].end + 1.0
+
+
+@pytest.mark.parametrize("sentence", [
+    "Press your lower back into the floor and tighten your belly.",
+    "Stop if you feel pain in your SI joint or your knees.",
+    "Keep your knees slightly bent. Never lock them.",
+    "Slowly lower.",
+    "Set your foot down.",
+    "The next bus leaves at a quarter past six.",
+])
+def test_sentences_with_command_words_are_not_commands(cache, sentence):
+    events, _ = hear("en", [speak(sentence, ENGLISH, cache)], "pocketsphinx")
+    assert events == []
+
+
+KOREAN_MISSES = {Command.NEXT, Command.REPEAT, Command.PAUSE, Command.STOP, Command.STATUS, Command.SLOWER,
+                 Command.FASTER}
+
+
+@pytest.mark.parametrize("command", list(phrases("ko")))
+def test_vosk_korean_hears_its_command_table(cache, command, request):
+    if command in KOREAN_MISSES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="espeak-ng's Korean voice is misheard"))
+    phrase = phrases("ko")[command][0]
+    events, _ = hear("ko", [speak(phrase, KOREAN, cache)], "vosk")
+    assert [e.command for e in events] == [command]
+
+
+def test_listen_cli_prints_the_json_contract(cache, tmp_path):
+    sentence = "Stop if your knees hurt."
+    stream, placed = build_stream([("stop", speak("stop", ENGLISH, cache)), (sentence, speak(sentence, ENGLISH, cache))], 1.5)
+    wav = tmp_path / "two.wav"
+    write_wav(wav, AudioChunk(np.repeat(dither(stream), 2), RECOGNIZER_RATE, channels=2))  # stereo input
+    result = run_cli("listen", str(wav), "--json", "--engine", "pocketsphinx")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [x["command"] for x in lines] == ["stop"]
+    for line, place in zip(lines, placed[:1], strict=True):
+        assert set(line) == {"command", "text", "confidence", "word_end", "emitted_at"}
+        assert place.start < line["word_end"] <= line["emitted_at"] < place.end + 1.0
+    assert "PocketSphinx" in result.stderr
+
+
+def test_listen_cli_errors_name_the_problem(tmp_path):
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF....WAVEjunk")
+    result = run_cli("listen", str(junk))
+    assert result.returncode == 2 and f"{junk}: not a readable PCM WAV file" in result.stderr
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, AudioChunk(silence(2.0), RECOGNIZER_RATE))
+    result = run_cli("listen", str(quiet))
+    assert result.returncode == 0 and f"{quiet}: it is silent" in result.stderr
+    result = run_cli("listen", str(quiet), "--language", "fr")
+    assert result.returncode == 2 and "unknown language 'fr'; supported: en, ko" in result.stderr
+    result = run_cli("listen", str(quiet), "--engine", "vosk")
+    assert result.returncode == 2 and "no Vosk model for 'en'" in result.stderr and "model fetch" in result.stderr
+
+
+def test_engine_choice(tmp_path):
+    assert choose_engine("auto", "en", tmp_path)[0] == "pocketsphinx"
+    assert choose_engine("auto", "ko", tmp_path)[0] == "vosk"
+    with pytest.raises(ModelMissing):
+        choose_engine("pocketsphinx", "ko", tmp_path)
+    (tmp_path / "vosk-model-small-en-us-0.15" / "am").mkdir(parents=True)
+    assert choose_engine("auto", "en", tmp_path)[0] == "vosk"
+
+
+def test_wav_driven_session_behaves_like_the_scripted_one(cache, tmp_path):
+    routine = tmp_path / "small.yaml"
+    routine.write_text(SMALL_ROUTINE)
+    skip = speak("skip", ENGLISH, cache)
+    stop = speak("stop", ENGLISH, cache)
+    # "skip" at 20 s (during the lift's reps), "stop" at 40 s (during the twist).
+    audio = np.concatenate([silence(20.0), skip, silence(20.0 - len(skip) / RECOGNIZER_RATE), stop, silence(3.0)])
+    wav = tmp_path / "said.wav"
+    write_wav(wav, AudioChunk(dither(audio), RECOGNIZER_RATE))
+    script = tmp_path / "said.txt"
+    script.write_text(f"{20 + len(skip) / RECOGNIZER_RATE + 0.25:.2f} skip\n{40 + len(stop) / RECOGNIZER_RATE + 0.25:.2f} stop\n")
+    shown = []
+    for spec, logs in ((f"wav:{wav}", tmp_path / "a"), (f"script:{script}", tmp_path / "b")):
+        result = run_cli("run", str(routine), "--input", spec, "--voice", "print", "--log-dir", str(logs))
+        assert result.returncode == 0, result.stderr
+        shown.append(json.loads(run_cli("log", "--log-dir", str(logs), "show", "last", "--json").stdout))
+    by_wav, by_script = shown
+    assert by_wav["status"] == by_script["status"] == "stopped"
+    assert [e["status"] for e in by_wav["exercises"]] == [e["status"] for e in by_script["exercises"]] == ["skipped", "stopped"]
+    for a, b in zip(by_wav["exercises"], by_script["exercises"], strict=True):
+        assert abs(a["ended"] - b["ended"]) < 0.3

@@ -1,0 +1,116 @@
+"""Synthetic speech for tests and benchmarks: espeak-ng voices, noise at a set SNR, reverb.
+
+Everything is made locally (espeak-ng and SoX from Debian) and cached by content, so nothing
+is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, read_wav, to_recognizer_format, write_wav
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str  # espeak-ng voice, e.g. "en-us+f3"
+    speed: int = 160  # words per minute
+    pitch: int = 50  # 0-99
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}/{self.speed}/{self.pitch}"
+
+
+def speak(text: str, voice: Voice, cache: Path) -> np.ndarray:
+    """16 kHz int16 samples of `text`, leading and trailing silence trimmed."""
+    key = hashlib.sha1(f"{voice.label}|{text}".encode()).hexdigest()[:16]
+    path = cache / f"{key}.wav"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+            subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(voice.speed), "-p", str(voice.pitch),
+                            "-w", tmp.name, text], check=True, capture_output=True)
+            write_wav(path, to_recognizer_format(read_wav(Path(tmp.name))))
+    return trim(read_wav(path).samples)
+
+
+def trim(samples: np.ndarray, floor: int = 200) -> np.ndarray:
+    loud = np.nonzero(np.abs(samples) > floor)[0]
+    return samples[loud[0] : loud[-1] + 1] if len(loud) else samples[:0]
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RECOGNIZER_RATE), np.int16)
+
+
+def noise(kind: str, n: int, seed: int = 0, babble: np.ndarray | None = None) -> np.ndarray:
+    """Unit-power float noise: white, pink (1/f), or babble (looped from `babble`)."""
+    rng = np.random.default_rng(seed)
+    if kind == "white":
+        out = rng.standard_normal(n)
+    elif kind == "pink":
+        spectrum = np.fft.rfft(rng.standard_normal(n))
+        spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
+        out = np.fft.irfft(spectrum, n)
+    elif kind == "babble":
+        if babble is None or not len(babble):
+            raise ValueError("babble noise needs recorded speech")
+        start = int(rng.integers(0, len(babble)))
+        out = np.resize(np.roll(babble.astype(np.float64), -start), n)
+    else:
+        raise ValueError(f"unknown noise {kind!r}")
+    return out / max(np.sqrt(np.mean(out**2)), 1e-9)
+
+
+def mix_at_snr(speech: np.ndarray, noise_unit: np.ndarray, snr_db: float, active: np.ndarray) -> np.ndarray:
+    """Add noise so that speech power (over `active` samples) / noise power = snr_db."""
+    power = np.mean(speech[active].astype(np.float64) ** 2) if active.any() else 1.0
+    scale = np.sqrt(power / 10 ** (snr_db / 10))
+    mixed = speech.astype(np.float64) + noise_unit[: len(speech)] * scale
+    return np.clip(np.round(mixed), -32768, 32767).astype(np.int16)
+
+
+def dither(samples: np.ndarray, level: float = 8.0, seed: int = 1) -> np.ndarray:
+    """A faint noise floor, as every real microphone has (digital silence is unnatural)."""
+    rng = np.random.default_rng(seed)
+    return np.clip(samples + rng.normal(0, level, len(samples)), -32768, 32767).astype(np.int16)
+
+
+def reverb(samples: np.ndarray, percent: int = 50) -> np.ndarray:
+    """A room: SoX's reverberation (reverberance `percent`, wet and dry mixed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "dry.wav", Path(tmp) / "wet.wav"
+        write_wav(src, AudioChunk(samples, RECOGNIZER_RATE))
+        subprocess.run(["sox", "-q", str(src), str(dst), "gain", "-3", "reverb", str(percent), "50", "80"],
+                       check=True, capture_output=True)
+        wet = read_wav(dst).samples
+    return wet[::2] if len(wet) > len(samples) * 1.5 else wet  # SoX reverb may widen to stereo
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An utterance placed in a stream: what was said and where, in seconds."""
+
+    text: str
+    start: float
+    end: float
+
+
+def build_stream(pieces: list[tuple[str, np.ndarray]], gap: float, lead: float = 1.0) -> tuple[np.ndarray, list[Placed]]:
+    """Utterances one after another with `gap` seconds of silence between them."""
+    parts = [silence(lead)]
+    placed = []
+    t = lead
+    for text, samples in pieces:
+        parts.append(samples)
+        placed.append(Placed(text, t, t + len(samples) / RECOGNIZER_RATE))
+        t += len(samples) / RECOGNIZER_RATE + gap
+        parts.append(silence(gap))
+    return np.concatenate(parts), placed

@@ -1,0 +1,67 @@
+"""Vosk, restricted to the command phrases (plus `[unk]` where the model has it).
+
+Pitfalls handled here: the grammar is JSON with real UTF-8 (escaped words are silently
+dropped as out of vocabulary); when AcceptWaveform() returns true the utterance so far is
+read with Result(), because FinalResult() only returns what came after it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from voiceguide.commands import NUMBERS, phrases
+from voiceguide.speech.recognizer import Word
+
+RATE = 16000
+NO_UNK = {"ko"}  # models known to have no [unk] word; the Spotter's other checks must do
+
+
+def model_vocabulary(model_dir: Path) -> set[str] | None:
+    """Words the model knows (from graph/words.txt), or None when the model does not list them."""
+    for candidate in (model_dir / "graph" / "words.txt", model_dir / "words.txt"):
+        if candidate.is_file():
+            return {line.split()[0] for line in candidate.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return None
+
+
+class VoskDecoder:
+    name = "vosk"
+
+    def __init__(self, model_dir: Path, language: str) -> None:
+        import vosk
+
+        vosk.SetLogLevel(-1)
+        self.model = vosk.Model(str(model_dir))
+        said = sorted({p for table in phrases(language).values() for p in table} | set(NUMBERS[language]))
+        vocabulary = model_vocabulary(model_dir)
+        if vocabulary is not None:
+            said = [p for p in said if all(w in vocabulary for w in p.split())]
+        if (vocabulary is None and language not in NO_UNK) or (vocabulary and "[unk]" in vocabulary):
+            said.append("[unk]")  # absorbs other speech instead of forcing it into a command
+        self.grammar = json.dumps(said, ensure_ascii=False)
+        self.recognizer = vosk.KaldiRecognizer(self.model, RATE, self.grammar)
+        self.recognizer.SetWords(True)
+        self._words: list[Word] = []
+        self._fed = 0.0  # seconds given to the recogniser since it was made
+        self._offset = 0.0  # where the current utterance began; Vosk's word times count from 0
+
+    def start(self) -> None:
+        self.recognizer.Reset()
+        self._words = []
+        self._offset = self._fed
+
+    def process(self, pcm: bytes) -> None:
+        self._fed += len(pcm) / 2 / RATE
+        if self.recognizer.AcceptWaveform(pcm):
+            self._collect(self.recognizer.Result())
+
+    def end(self) -> list[Word]:
+        self._collect(self.recognizer.FinalResult())
+        return self._words
+
+    def _collect(self, result: str) -> None:
+        data = json.loads(result)
+        for w in data.get("result", []):
+            start, end = float(w["start"]) - self._offset, float(w["end"]) - self._offset
+            self._words.append(Word(w["word"], start, end, float(w.get("conf", 1.0))))
