@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES="espeak-ng libespeak1 libportaudio2 sox python3-venv"
+# Only for the tests: render the HTML report and read the screenshot back.
+TEST_PACKAGES="chromium tesseract-ocr"
 if command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES $TEST_PACKAGES >/dev/null
 else
     echo "setup: not a Debian system; install these yourself: $PACKAGES" >&2
 fi

@@ -50,7 +50,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings(beat=config.counting.beat_seconds, beat_min=config.counting.fastest_beat,
                         beat_max=config.counting.slowest_beat, beat_step=config.counting.step,
                         pain_rating_timeout=config.pain_rating_timeout)
-    session = Session(routine, settings)
+    from voiceguide.history import advice_for, load_sessions
+
+    past, _ = load_sessions(log_dir) if log_dir.is_dir() else ([], [])
+    session = Session(routine, settings, advice_for([p for p in past if p["routine"] == routine.id]))
     Runner(session, speaker, journal, source).run()
     print(f"voiceguide: session log {path}", file=sys.stderr)
     return 0
@@ -123,6 +126,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         sessions = [summarise(read_log(p)) for p in list_logs(log_dir)]
         print(review.session_table(sessions) if sessions else f"No session logs in {log_dir}.")
         return 0
+    if args.action == "summary":
+        return _summary(args, log_dir)
     if args.action in ("show", "last"):
         ident = "last" if args.action == "last" else args.id
         log = read_log(_find_log(log_dir, ident))
@@ -142,4 +147,52 @@ def cmd_log(args: argparse.Namespace) -> int:
             print(json.dumps(data, ensure_ascii=False))
     else:
         review.write_csv(sessions, sys.stdout)
+    return 0
+
+
+def _history(args: argparse.Namespace, log_dir: Path):  # noqa: ANN202 - (Review, sessions)
+    from voiceguide.history import load_sessions
+    from voiceguide.history import review as review_history
+
+    config = _config(args)
+    sessions, notes = load_sessions(log_dir)
+    for note in notes:
+        print(f"voiceguide: {note}", file=sys.stderr)
+    if not sessions:
+        raise UserError(f"no session logs in {log_dir}.")
+    return review_history(sessions, config.sessions_per_week, args.weeks, routine=args.routine, notes=notes), sessions
+
+
+def _summary(args: argparse.Namespace, log_dir: Path) -> int:
+    from voiceguide.history import spoken
+
+    result, _ = _history(args, log_dir)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(review.history_text(result))
+    if args.say:
+        from voiceguide import devices
+
+        speaker, _ = devices.open_voice("auto", "en", _config(args))
+        speaker.say(spoken(result), 0.0)
+        speaker.close()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from voiceguide import report
+
+    log_dir = _log_dir(args)
+    result, sessions = _history(args, log_dir)
+    if args.routine:
+        sessions = [s for s in sessions if s["routine"] == args.routine]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report.render(result, sessions), encoding="utf-8")
+    print(f"voiceguide: report written to {args.out}", file=sys.stderr)
+    if args.csv:
+        args.csv.mkdir(parents=True, exist_ok=True)
+        with open(args.csv / "sessions.csv", "w", newline="", encoding="utf-8") as f:
+            review.write_csv(sessions, f)
+        print(f"voiceguide: per-exercise results written to {args.csv / 'sessions.csv'}", file=sys.stderr)
     return 0

@@ -53,10 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "show":
             p.add_argument("id", help="session id (or a unique prefix), or `last`")
         p.add_argument("--json", action="store_true", help="machine-readable output")
+    summary = lsub.add_parser("summary", help="adherence, streak, per-move pain and warning signs")
+    summary.add_argument("--weeks", type=int, default=4, help="weeks to look back (default 4)")
+    summary.add_argument("--routine", help="only sessions of this routine")
+    summary.add_argument("--json", action="store_true", help="machine-readable output")
+    summary.add_argument("--say", action="store_true", help="also speak a short review")
     export = lsub.add_parser("export", help="every session, for spreadsheets or other tools")
     fmt = export.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="one row per exercise per session (default)")
     fmt.add_argument("--json", action="store_true", help="one JSON object per session per line")
+    rep = sub.add_parser("report", help="a self-contained HTML report for you or your therapist")
+    rep.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    rep.add_argument("--weeks", type=int, default=8, help="weeks to cover (default 8)")
+    rep.add_argument("--routine", help="only sessions of this routine")
+    rep.add_argument("--csv", type=Path, metavar="DIR", help="also write per-exercise results as CSV here")
+    rep.add_argument("--log-dir", type=Path, help="folder of session logs (default: from config.yaml)")
     return parser
 
 

@@ -24,8 +24,9 @@ from voiceguide import events as ev
 class Journal:
     """Writes one session's log. Call write() for each event, close() at the end."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sync: bool = True) -> None:
         self.path = path
+        self.sync = sync  # False only for generated histories, which no power cut can hurt
         self.backlog: list[str] = []
         self.warned = False
         try:
@@ -43,7 +44,8 @@ class Journal:
             try:
                 self._file.write(self.backlog[0])
                 self._file.flush()
-                os.fsync(self._file.fileno())
+                if self.sync:
+                    os.fsync(self._file.fileno())
             except OSError as exc:
                 if not self.warned:
                     print(f"voiceguide: cannot write the session log {self.path} ({exc.strerror or exc});"

@@ -86,3 +86,25 @@ def write_csv(sessions: list[dict[str, Any]], out: TextIO) -> None:
                 "pain_level": e["pain_level"], "pain_rep": at.get("rep"), "pain_second": at.get("second"),
                 "exercise_started": e["started"], "exercise_ended": e["ended"],
             })
+
+
+def history_text(r: Any) -> str:
+    """`log summary` for the terminal: weeks, streak, moves, pain trends, warning signs."""
+    pct = round(r.adherence * 100)
+    lines = [f"Sessions: {r.sessions} in the last {len(r.weeks)} weeks ({pct}% of plan), "
+             f"current streak {r.streak_days} days, {r.total_minutes:g} minutes in all.", ""]
+    lines.append(f"{'WEEK':<10} {'FROM':<11} {'DONE':>4} {'PLAN':>4}")
+    for w in r.weeks:
+        bar = "#" * w["sessions"]
+        lines.append(f"{w['week']:<10} {w['start']:<11} {w['sessions']:>4} {w['plan']:>4}  {bar}")
+    lines += ["", f"{'MOVE':<30} {'DONE':>4} {'SKIP':>4} {'PAIN':>4}  PAIN 0-10 FIRST WEEK -> LAST WEEK"]
+    for m in r.moves:
+        trend = "-" if m.first_week_pain is None else f"{m.first_week_pain:g} -> {m.last_week_pain:g}"
+        lines.append(f"{m.name:<30} {m.completed:>4} {m.skipped:>4} {m.pain:>4}  {trend}")
+    lines.append("")
+    if r.warnings:
+        lines.append("Warning signs:")
+        lines += [f"  - {w.text}" for w in r.warnings]
+    else:
+        lines.append("No warning signs in these logs.")
+    return "\n".join(lines)

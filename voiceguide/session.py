@@ -11,7 +11,9 @@ and hold counts, RepDone, short rests; ExerciseEnded(completed); the rest before
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from voiceguide import events as ev
 from voiceguide.commands import URGENT, Command, CommandEvent, help_text
@@ -103,6 +105,8 @@ class _Attempt:
 class _Outcome:
     status: str = "not_reached"
     pain_rep: int | None = None
+    pain_level: int | None = None
+    pained: bool = False
 
 
 @dataclass
@@ -125,9 +129,13 @@ class _State:
 class Session:
     """Drives one routine. See the module docstring for the contract."""
 
-    def __init__(self, routine: Routine, settings: Settings = Settings()) -> None:
+    def __init__(self, routine: Routine, settings: Settings = Settings(),
+                 advice: Callable[[list[dict[str, Any]]], str | None] | None = None) -> None:
+        """`advice` maps this session's results (log-entry shaped) to a warning sentence, if any;
+        it must be pure, like the session (history is loaded before the session starts)."""
         self.routine = routine
         self.settings = settings
+        self.advice = advice
         self.beat = settings.beat
         self.texts = Texts(routine.language)
         self.parts: tuple[Part, ...] = build_plan(routine, self.texts)
@@ -305,6 +313,9 @@ class Session:
         s = self.s
         s.deadline = None
         summary = self.summary()
+        warning = self.advice(self.results()) if self.advice else None
+        if warning:
+            summary = f"{summary} {warning}"
         self._log(ev.SessionEnded(now, status, summary, reason))
         if status == "incomplete":
             s.phase = Phase.DONE
@@ -314,6 +325,12 @@ class Session:
             self._say(line, await_it=False)
         s.phase = Phase.CLOSING
         self._say(f"{summary} {self.texts('goodbye')}")
+
+    def results(self) -> list[dict[str, Any]]:
+        """Per exercise, the fields a log review reads: id, name, status, pain_at, pain_level."""
+        return [{"id": e.id, "name": e.name, "status": self.s.outcomes[e.id].status,
+                 "pain_at": {"rep": self.s.outcomes[e.id].pain_rep} if self.s.outcomes[e.id].pained else None,
+                 "pain_level": self.s.outcomes[e.id].pain_level} for e in self.routine.exercises]
 
     def summary(self) -> str:
         total = len(self.routine.exercises)
@@ -379,6 +396,7 @@ class Session:
         self._log(ev.Pain(now, exercise.id if exercise else None, side, rep, second, where))
         if exercise is not None:
             outcome = s.outcomes[exercise.id]
+            outcome.pained = True
             if s.attempt is not None and not s.attempt.ended:
                 self._end_exercise("pain", now)
                 outcome.status = "pain"
@@ -403,6 +421,8 @@ class Session:
     def _log_rating(self, level: int, now: float) -> None:
         exercise = self._part.exercise
         self.s.rated = True
+        if exercise is not None:
+            self.s.outcomes[exercise.id].pain_level = level
         self._log(ev.PainRating(now, exercise.id if exercise else None, level))
 
     def _to_pain_rest(self, now: float, rated: bool) -> None:
