@@ -16,7 +16,7 @@ from voiceguide.config import Config
 from voiceguide.inputs import END_OF_INPUT, Polled, _End
 from voiceguide.models import choose_engine
 from voiceguide.speech.audio import AudioChunk, read_wav, split, to_recognizer_format
-from voiceguide.speech.recognizer import Spotter, Thresholds
+from voiceguide.speech.recognizer import NoiseCleaner, Spotter, Thresholds
 
 
 def build_recognizer(language: str, config: Config, engine: str | None = None,
@@ -35,7 +35,8 @@ def build_recognizer(language: str, config: Config, engine: str | None = None,
     rec = config.recognition
     thresholds = (Thresholds(rec.threshold, rec.urgent_threshold) if name == "vosk"
                   else Thresholds(rec.sphinx_threshold, min(rec.sphinx_threshold, rec.urgent_threshold)))
-    return Spotter(decoder, language, thresholds)
+    cleaner = NoiseCleaner() if rec.noise_suppression else None
+    return Spotter(decoder, language, thresholds, cleaner=cleaner)
 
 
 def wav_chunks(path: Path) -> Iterator[AudioChunk]:
