@@ -94,27 +94,12 @@ class ScriptSource:
         pass
 
 
-class KeyboardSource:
-    """Typed lines from stdin, one command per line, on the real clock."""
+class LiveSource:
+    """Commands put on a queue by another thread, on the real clock."""
 
-    def __init__(self, language: str = "en", stream: TextIO = sys.stdin, err: TextIO = sys.stderr) -> None:
-        self.language = language
+    def __init__(self) -> None:
         self.clock = RealClock()
-        self.err = err
         self.queue: queue.Queue[CommandEvent | _End] = queue.Queue()
-        threading.Thread(target=self._read, args=(stream,), daemon=True, name="keyboard").start()
-
-    def _read(self, stream: TextIO) -> None:
-        for line in stream:
-            if not line.strip():
-                continue
-            parsed = parse(line, self.language)
-            if parsed is None:
-                print(f"voiceguide: {line.strip()!r} is not a command; type help.", file=self.err)
-                continue
-            now = self.clock.now()
-            self.queue.put(CommandEvent(parsed[0], line.strip(), 1.0, now, now, parsed[1]))
-        self.queue.put(END_OF_INPUT)
 
     def poll(self, until: float | None) -> Polled:
         timeout = None if until is None else max(0.0, until - self.clock.now())
@@ -128,3 +113,25 @@ class KeyboardSource:
 
     def close(self) -> None:
         pass
+
+
+class KeyboardSource(LiveSource):
+    """Typed lines from stdin, one command per line."""
+
+    def __init__(self, language: str = "en", stream: TextIO = sys.stdin, err: TextIO = sys.stderr) -> None:
+        super().__init__()
+        self.language = language
+        self.err = err
+        threading.Thread(target=self._read, args=(stream,), daemon=True, name="keyboard").start()
+
+    def _read(self, stream: TextIO) -> None:
+        for line in stream:
+            if not line.strip():
+                continue
+            parsed = parse(line, self.language)
+            if parsed is None:
+                print(f"voiceguide: {line.strip()!r} is not a command; type help.", file=self.err)
+                continue
+            now = self.clock.now()
+            self.queue.put(CommandEvent(parsed[0], line.strip(), 1.0, now, now, parsed[1]))
+        self.queue.put(END_OF_INPUT)

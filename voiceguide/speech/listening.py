@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.clock import RealClock, VirtualClock
+from voiceguide.clock import VirtualClock
 from voiceguide.commands import CommandEvent
 from voiceguide.config import Config
-from voiceguide.inputs import END_OF_INPUT, Polled, _End
+from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
 from voiceguide.models import choose_engine
 from voiceguide.speech.audio import AudioChunk, read_wav, split, to_recognizer_format
 from voiceguide.speech.recognizer import NoiseCleaner, Spotter, Thresholds
@@ -96,15 +96,14 @@ def wav_source(path: Path, language: str, config: Config, engine: str | None) ->
     return WavSource(path, build_recognizer(language, config, engine))
 
 
-class MicSource:
+class MicSource(LiveSource):
     """Live microphone at its own rate and channels; decoding on its own thread."""
 
     def __init__(self, recognizer: Spotter, device: dict) -> None:
         import sounddevice
 
+        super().__init__()
         self.recognizer = recognizer
-        self.clock = RealClock()
-        self.events: queue.Queue[CommandEvent | _End] = queue.Queue()
         self.audio: queue.Queue[AudioChunk | None] = queue.Queue()
         self.overflows = 0
         rate = int(device["default_samplerate"])
@@ -123,17 +122,7 @@ class MicSource:
     def _decode(self) -> None:
         while (chunk := self.audio.get()) is not None:
             for event in self.recognizer.feed(to_recognizer_format(chunk)):
-                self.events.put(event)
-
-    def poll(self, until: float | None) -> Polled:
-        timeout = None if until is None else max(0.0, until - self.clock.now())
-        try:
-            return self.events.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def now(self) -> float:
-        return self.clock.now()
+                self.queue.put(event)
 
     def close(self) -> None:
         self.stream.stop()
