@@ -151,10 +151,11 @@ def score(events, placed, language: str) -> tuple[int, int, list[float]]:
     return correct, wrong, latencies
 
 
-def run_engine(engine: str, language: str, quick: bool, out: multiprocessing.Queue) -> None:
+def run_engine(engine: str, language: str, quick: bool, suppress: bool, out: multiprocessing.Queue) -> None:
+    from voiceguide.config import Recognition
     from voiceguide.speech.listening import build_recognizer
 
-    config = Config()
+    config = Config(recognition=Recognition(noise_suppression=suppress))
     voices = VOICES[language][:3] if quick else VOICES[language]
     t0 = time.perf_counter()
     recognizer = build_recognizer(language, config, engine, announce=False)
@@ -192,14 +193,15 @@ def run_engine(engine: str, language: str, quick: bool, out: multiprocessing.Que
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.put(dict(engine=engine, language=language, rows=rows, latencies=all_latencies, load=load,
                  rtf=cpu_seconds / audio_seconds, false_accepts=false_accepts, prose_seconds=prose_seconds,
-                 peak_mb=peak_mb, voices=len(voices), examples=examples[:6]))
+                 peak_mb=peak_mb, voices=len(voices), examples=examples[:6], suppress=suppress))
 
 
 def report(r: dict) -> None:
     name = f"{r['engine']}-{r['language']}"
     targets = TARGETS.get(r["language"], {})
     lat = np.array(r["latencies"]) * 1000 if r["latencies"] else np.array([np.nan])
-    print(f"\n## {name}  ({r['voices']} voices; {len(command_phrases(r['language']))} phrases each)\n")
+    print(f"\n## {name}{' with noise suppression' if r['suppress'] else ''}  "
+          f"({r['voices']} voices; {len(command_phrases(r['language']))} phrases each)\n")
     print("| condition | correct | of | accuracy | wrong/extra |")
     print("|---|---|---|---|---|")
     for label, correct, total, wrong in r["rows"]:
@@ -226,12 +228,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default="pocketsphinx-en,vosk-ko", help="comma-separated ENGINE-LANGUAGE")
     parser.add_argument("--quick", action="store_true", help="3 voices, 10 dB only")
+    parser.add_argument("--noise-suppression", action="store_true", help="WebRTC noise suppression on")
     args = parser.parse_args()
     print(f"command: {' '.join(sys.argv)}")
     for spec in args.engines.split(","):
         engine, language = spec.rsplit("-", 1)
         queue: multiprocessing.Queue = multiprocessing.Queue()
-        child = multiprocessing.Process(target=run_engine, args=(engine, language, args.quick, queue))
+        child = multiprocessing.Process(target=run_engine, args=(engine, language, args.quick, args.noise_suppression, queue))
         child.start()
         result = queue.get()
         child.join()

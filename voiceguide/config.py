@@ -48,7 +48,7 @@ class Recognition:
     urgent_threshold: float = 0.3  # for pain and stop, which must not be missed
     echo_threshold: float = 0.85  # for a word the guide itself is saying right now
     sphinx_threshold: float = 0.0  # PocketSphinx's posterior barely separates right from wrong
-    noise_suppression: bool = True  # WebRTC noise suppression and gain before recognition
+    noise_suppression: bool = False  # WebRTC noise suppression first: better in steady noise, worse in quiet
 
 
 @dataclass(frozen=True)

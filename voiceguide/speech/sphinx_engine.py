@@ -22,7 +22,8 @@ class SphinxDecoder:
                              "use engine: vosk with a Vosk model for that language.")
         from pocketsphinx import Decoder
 
-        self.decoder = Decoder(loglevel="FATAL", dither=True)
+        # A fixed seed keeps the dither, and so the results, the same from run to run.
+        self.decoder = Decoder(loglevel="FATAL", dither=True, seed=1)
         said = sorted({p for table in phrases(language).values() for p in table} | set(NUMBERS[language]))
         missing = [w for p in said for w in p.split() if not self.decoder.lookup_word(w)]
         if missing:
