@@ -148,3 +148,13 @@ def test_help_imports_nothing_heavy():
                             "print(sorted(m for m in ('numpy', 'yaml', 'vosk', 'pocketsphinx', 'pyttsx3') if m in sys.modules))"],
                            capture_output=True, text=True)
     assert probe.stdout.strip() == "[]"
+
+
+def test_devices_and_doctor_say_what_is_missing():
+    devices = run_cli("devices")
+    assert devices.returncode == 0 and "inputs: none (no audio input device found)" in devices.stdout
+    doctor = run_cli("doctor")
+    assert "FIX audio input: no audio input device found; typed commands instead" in doctor.stdout
+    assert "OK  speech output: pyttsx3 renders speech" in doctor.stdout
+    assert "OK  listening: listening with PocketSphinx" in doctor.stdout
+    assert doctor.returncode == 1

