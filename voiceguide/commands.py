@@ -68,7 +68,7 @@ PHRASES: dict[str, dict[Command, tuple[str, ...]]] = {
         Command.REPEAT: ("repeat", "say again", "again"),
         Command.SKIP: ("skip", "skip this", "skip it"),
         Command.PAIN: ("pain", "ouch", "ow", "that hurts", "it hurts"),
-        Command.PAUSE: ("pause", "wait", "hold on"),
+        Command.PAUSE: ("pause", "wait"),  # not "hold on": it is heard as "go on"
         Command.RESUME: ("resume", "continue", "go on"),
         Command.BACK: ("back", "previous", "go back"),
         Command.STOP: ("stop", "end session", "i'm done", "i am done"),

@@ -23,6 +23,7 @@ from voiceguide.commands import URGENT, Command, CommandEvent, phrase_index
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk
 
 PREROLL = 0.3  # seconds of audio before the detected speech start given to the decoder
+SHORT = 1.0  # seconds; speech this short holds no sentence around a command word
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Recognizer(Protocol):
 class Thresholds:
     normal: float = 0.5
     urgent: float = 0.3  # pain and stop: missing them costs most
-    max_utterance: float = 1.6  # seconds; longer speech is a sentence, not a command
+    max_utterance: float = 1.8  # seconds; longer speech is a sentence, not a command
     coverage: float = 0.6  # the phrase's words must span this share of the utterance
 
 
@@ -179,7 +180,8 @@ class Spotter:
         command, value = self.index[said]
         utterance = now - self._utt_start - PREROLL
         covered = spoken[-1].end - spoken[0].start
-        if utterance > self.thresholds.max_utterance or covered < self.thresholds.coverage * (utterance - self.endpointer_tail):
+        too_sparse = utterance > SHORT and covered < self.thresholds.coverage * (utterance - self.endpointer_tail)
+        if utterance > self.thresholds.max_utterance or too_sparse:
             # A sentence that merely contains a command word decodes as that word plus silence.
             self.rejected.append((said, f"{covered:.2f} s of words in {utterance:.2f} s of speech"))
             return []
