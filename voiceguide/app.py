@@ -34,6 +34,7 @@ def _load_routine(name: str, config: Config) -> Routine:
 # --- run --------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     from voiceguide import devices
+    from voiceguide.history import advice_for, load_sessions
     from voiceguide.runner import Runner
 
     config = _config(args)
@@ -41,6 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     source, input_name = devices.open_input(args.input, routine.language, config, args.engine)
     speaker, voice_name = devices.open_voice(args.voice, routine.language, config)
     log_dir = args.log_dir or config.log_dir
+    past, _ = load_sessions(log_dir) if log_dir.is_dir() else ([], [])
     started = datetime.now().astimezone()
     session_id, path = new_log_path(log_dir, routine.id, started)
     journal = Journal(path)
@@ -51,9 +53,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings(beat=config.counting.beat_seconds, beat_min=config.counting.fastest_beat,
                         beat_max=config.counting.slowest_beat, beat_step=config.counting.step,
                         pain_rating_timeout=config.pain_rating_timeout)
-    from voiceguide.history import advice_for, load_sessions
-
-    past, _ = load_sessions(log_dir) if log_dir.is_dir() else ([], [])
     session = Session(routine, settings, advice_for([p for p in past if p["routine"] == routine.id]))
     Runner(session, speaker, journal, source).run()
     print(f"voiceguide: session log {path}", file=sys.stderr)

@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         raise
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a full disk, a vanished folder: say which, no traceback
+        print(f"voiceguide: {exc}", file=sys.stderr)
+        return 2
 
 
 def _dispatch(args: argparse.Namespace) -> int:
