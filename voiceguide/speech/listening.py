@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from voiceguide.clock import VirtualClock
-from voiceguide.commands import CommandEvent
+from voiceguide.commands import Command, CommandEvent
 from voiceguide.config import Config
 from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
 from voiceguide.models import choose_engine
@@ -97,41 +101,103 @@ def wav_source(path: Path, language: str, config: Config, engine: str | None) ->
 
 
 class MicSource(LiveSource):
-    """Live microphone at its own rate and channels; decoding on its own thread."""
+    """Live microphone at its own rate and channels; decoding on its own thread.
 
-    def __init__(self, recognizer: Spotter, device: dict) -> None:
-        import sounddevice
+    `open_stream(callback)` opens the device and returns a started stream (with `active`,
+    `stop()`, `close()`), or raises when the device is absent. When the stream dies (the
+    microphone is unplugged) the source says PAUSE, tries again every `retry` seconds, and
+    says RESUME once the device is back; overflows are counted, never fatal.
+    """
 
+    def __init__(self, recognizer: Spotter, open_stream: Callable[..., Any],
+                 name: str = "microphone", retry: float = 3.0) -> None:
         super().__init__()
         self.recognizer = recognizer
+        self.open_stream = open_stream
+        self.name = name
+        self.retry = retry
         self.audio: queue.Queue[AudioChunk | None] = queue.Queue()
         self.overflows = 0
+        self.closed = False
+        self.stream = open_stream(self._heard_audio, self._overflowed)
+        threading.Thread(target=self._decode, daemon=True, name="recogniser").start()
+
+    def _heard_audio(self, samples: np.ndarray, rate: int, channels: int) -> None:
+        """From the audio thread: interleaved int16 samples just captured."""
+        seconds = len(samples) / channels / rate
+        self.audio.put(AudioChunk(samples, rate, channels, self.clock.now() - seconds))
+
+    def _overflowed(self) -> None:
+        self.overflows += 1  # counted, not fatal: a few lost milliseconds of audio
+
+    def _notice(self, command: Command, text: str) -> None:
+        now = self.clock.now()
+        self.queue.put(CommandEvent(command, text, 1.0, now, now))
+
+    def _decode(self) -> None:
+        while not self.closed:
+            try:
+                chunk = self.audio.get(timeout=0.5)
+            except queue.Empty:
+                chunk = None
+                if not self.stream.active:
+                    self._reconnect()
+                continue
+            if chunk is None:
+                return
+            for event in self.recognizer.feed(to_recognizer_format(chunk)):
+                # The recogniser counts audio, which pauses while a device is away; the session
+                # runs on the wall clock, so restamp the event with the time it was heard.
+                now = self.clock.now()
+                self.queue.put(replace(event, word_end=round(now - (event.emitted_at - event.word_end), 3),
+                                       emitted_at=round(now, 3)))
+
+    def _reconnect(self) -> None:
+        self._notice(Command.PAUSE, f"({self.name} lost)")
+        with contextlib.suppress(Exception):
+            self.stream.close()
+        while not self.closed:
+            time.sleep(self.retry)
+            try:
+                self.stream = self.open_stream(self._heard_audio, self._overflowed)
+            except Exception:  # noqa: S112 - still unplugged; PortAudio raises its own types
+                continue
+            self._notice(Command.RESUME, f"({self.name} back)")
+            return
+
+    def close(self) -> None:
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self.stream.stop()
+            self.stream.close()
+        self.audio.put(None)
+
+
+def sounddevice_opener(wanted: str) -> Callable[..., Any]:
+    """Opens the input whose name contains `wanted`, at its own rate and channel count."""
+
+    def open_stream(deliver: Callable[[np.ndarray, int, int], None], overflowed: Callable[[], None]) -> Any:
+        import sounddevice
+
+        from voiceguide.devices import pick_device
+
+        device = pick_device("input", wanted)  # by name each time: card numbers change on replug
         rate = int(device["default_samplerate"])
         channels = min(2, int(device["max_input_channels"]))
 
         def callback(indata: np.ndarray, frames: int, _time: object, status: object) -> None:
             if getattr(status, "input_overflow", False):
-                self.overflows += 1  # counted, not fatal
-            self.audio.put(AudioChunk(indata.reshape(-1).copy(), rate, channels, self.clock.now() - frames / rate))
+                overflowed()
+            deliver(indata.reshape(-1).copy(), rate, channels)
 
-        self.stream = sounddevice.InputStream(device=device["index"], samplerate=rate, channels=channels,
-                                              dtype="int16", blocksize=int(rate * 0.05), callback=callback)
-        threading.Thread(target=self._decode, daemon=True, name="recogniser").start()
-        self.stream.start()
+        stream = sounddevice.InputStream(device=device["index"], samplerate=rate, channels=channels, dtype="int16",
+                                         blocksize=int(rate * 0.05), callback=callback)
+        stream.start()
+        return stream
 
-    def _decode(self) -> None:
-        while (chunk := self.audio.get()) is not None:
-            for event in self.recognizer.feed(to_recognizer_format(chunk)):
-                self.queue.put(event)
-
-    def close(self) -> None:
-        self.stream.stop()
-        self.stream.close()
-        self.audio.put(None)
+    return open_stream
 
 
 def mic_source(language: str, config: Config, engine: str | None) -> MicSource:
-    from voiceguide.devices import pick_device
-
-    device = pick_device("input", config.audio.input_device)
-    return MicSource(build_recognizer(language, config, engine), device)
+    return MicSource(build_recognizer(language, config, engine), sounddevice_opener(config.audio.input_device),
+                     name=config.audio.input_device or "microphone")

@@ -1,0 +1,92 @@
+"""A microphone that fails on cue: the session pauses, the source retries, the session resumes,
+and the log keeps every event. The device is fake (there is no sound card here); the
+recogniser, session, runner and log are real."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+
+import numpy as np
+
+from voiceguide.commands import Command, CommandEvent
+from voiceguide.config import Config
+from voiceguide.journal import Journal, read_log, summarise
+from voiceguide.runner import Runner
+from voiceguide.session import Session
+from voiceguide.speech.listening import MicSource, build_recognizer
+from voiceguide.speech.speaker import PrintSpeaker
+
+
+class FakeStream:
+    """Delivers 50 ms of quiet 48 kHz stereo audio every 50 ms until unplugged."""
+
+    def __init__(self, deliver, overflowed) -> None:
+        self.active = True
+        self.deliver, self.overflowed = deliver, overflowed
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        rng = np.random.default_rng(0)
+        while self.active:
+            self.deliver(rng.normal(0, 20, 2400 * 2).astype(np.int16), 48000, 2)
+            time.sleep(0.05)
+
+    def unplug(self) -> None:
+        self.active = False
+
+    def stop(self) -> None:
+        self.active = False
+
+    def close(self) -> None:
+        self.active = False
+
+
+class FakeDevice:
+    def __init__(self) -> None:
+        self.absent = 0  # how many more opening attempts fail
+        self.streams: list[FakeStream] = []
+        self.attempts = 0
+
+    def open(self, deliver, overflowed) -> FakeStream:
+        self.attempts += 1
+        if self.absent:
+            self.absent -= 1
+            raise OSError("Device unavailable [PaErrorCode -9985]")
+        self.streams.append(FakeStream(deliver, overflowed))
+        return self.streams[-1]
+
+
+def wait_for(predicate, seconds: float = 10.0) -> None:
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path):
+    device = FakeDevice()
+    source = MicSource(build_recognizer("en", Config(), "pocketsphinx", announce=False), device.open,
+                       name="fake mic", retry=0.2)
+    log_path = tmp_path / "s.jsonl"
+    out = io.StringIO()
+    runner = Runner(Session(small_routine), PrintSpeaker(out=out), Journal(log_path), source)
+    thread = threading.Thread(target=runner.run)
+    thread.start()
+    time.sleep(1.0)
+    device.absent = 2
+    device.streams[-1].unplug()
+    wait_for(lambda: "(fake mic back)" in log_path.read_text())
+    assert device.attempts == 4  # the first open, two refusals, then success
+    now = source.now()
+    source.queue.put(CommandEvent(Command.STOP, "stop", 1.0, now, now))
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    log = read_log(log_path)
+    kinds = [(e.type, getattr(e, "text", "")) for e in log.events]
+    lost = kinds.index(("command", "(fake mic lost)"))
+    back = kinds.index(("command", "(fake mic back)"))
+    assert ("paused", "") in kinds[lost:back] and ("resumed", "") in kinds[back:]
+    assert summarise(log)["status"] == "stopped"
+    assert "Paused." in out.getvalue() and "Resuming." in out.getvalue()
