@@ -136,3 +136,30 @@ def test_wav_driven_session_behaves_like_the_scripted_one(cache, tmp_path):
     assert [e["status"] for e in by_wav["exercises"]] == [e["status"] for e in by_script["exercises"]] == ["skipped", "stopped"]
     for a, b in zip(by_wav["exercises"], by_script["exercises"], strict=True):
         assert abs(a["ended"] - b["ended"]) < 0.3
+
+
+def test_own_voice_is_not_obeyed_but_pain_always_is():
+    from voiceguide.commands import CommandEvent
+    from voiceguide.speech.echo import Spoken, own_words
+
+    spoken = [Spoken(10.0, 12.0, "Next: Bridge."), Spoken(20.0, 20.5, "one")]
+    heard = lambda command, at, conf=0.5: CommandEvent(command, command.value, conf, at, at + 0.3)  # noqa: E731
+    assert own_words(heard(Command.NEXT, 11.0), spoken, 0.85)
+    assert own_words(heard(Command.NUMBER, 20.4), spoken, 0.85)
+    assert not own_words(heard(Command.NEXT, 15.0), spoken, 0.85)  # the guide was quiet then
+    assert not own_words(heard(Command.NEXT, 11.0, 0.9), spoken, 0.85)  # heard with high confidence
+    assert not own_words(heard(Command.PAIN, 11.0), spoken, 0.85)  # pain always wins
+
+
+def test_echo_harness_mixes_the_guides_voice_into_a_recording(tmp_path):
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, AudioChunk(dither(silence(60.0)), RECOGNIZER_RATE))
+    routine = tmp_path / "small.yaml"
+    routine.write_text(SMALL_ROUTINE)
+    result = run_cli("run", str(routine), "--input", f"wav:{quiet}", "--voice", "print", "--echo-gain", "0",
+                     "--log-dir", str(tmp_path / "logs"))
+    assert result.returncode == 0, result.stderr
+    log = next((tmp_path / "logs").glob("*.jsonl")).read_text()
+    assert "the guide itself was saying it" in log  # its counts came back and were recognised, then ignored
+    refused = run_cli("run", str(routine), "--input", "keyboard", "--echo-gain", "0", "--log-dir", str(tmp_path))
+    assert refused.returncode == 2 and "use it with --input wav:PATH" in refused.stderr

@@ -41,6 +41,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     routine = _load_routine(args.routine, config)
     source, input_name = devices.open_input(args.input, routine.language, config, args.engine)
     speaker, voice_name = devices.open_voice(args.voice, routine.language, config)
+    if args.echo_gain is not None:
+        from voiceguide.speech.echo import EchoingSpeaker, EchoTap
+        from voiceguide.speech.tts import Renderer
+
+        if not args.input.startswith("wav:"):
+            raise UserError("--echo-gain mixes the guide's voice into a recording: use it with --input wav:PATH.")
+        tap = EchoTap(Renderer(routine.language, config.voice_rate), args.echo_gain, args.echo_delay)
+        source.echo = tap  # type: ignore[attr-defined]
+        speaker = EchoingSpeaker(speaker, tap)
     log_dir = args.log_dir or config.log_dir
     past, _ = load_sessions(log_dir) if log_dir.is_dir() else ([], [])
     started = datetime.now().astimezone()
@@ -54,7 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         beat_max=config.counting.slowest_beat, beat_step=config.counting.step,
                         pain_rating_timeout=config.pain_rating_timeout)
     session = Session(routine, settings, advice_for([p for p in past if p["routine"] == routine.id]))
-    Runner(session, speaker, journal, source).run()
+    Runner(session, speaker, journal, source, config.recognition.echo_threshold).run()
     print(f"voiceguide: session log {path}", file=sys.stderr)
     return 0
 

@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--voice", default="auto", help=VOICE_HELP + "; default: pyttsx3 if audio output exists, else print")
     run.add_argument("--log-dir", type=Path, help="folder for session logs (default: from config.yaml)")
     run.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), help="speech recogniser (default: config.yaml)")
+    run.add_argument("--echo-gain", type=float, metavar="DB",
+                     help="with --input wav: mix the guide's own speech into the recording at this gain")
+    run.add_argument("--echo-delay", type=float, default=30.0, metavar="MS",
+                     help="delay of that echo in milliseconds (default 30)")
 
     listen = sub.add_parser("listen", help="print the commands heard in a WAV file")
     listen.add_argument("path", type=Path, help="WAV file (any rate, width, channels)")

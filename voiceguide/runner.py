@@ -13,6 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from voiceguide.commands import Command, CommandEvent
+from voiceguide.events import Notice
 from voiceguide.inputs import END_OF_INPUT, CommandSource
 from voiceguide.journal import Journal
 from voiceguide.session import (
@@ -28,6 +29,7 @@ from voiceguide.session import (
     StopSpeaking,
     Tick,
 )
+from voiceguide.speech.echo import Spoken, own_words
 from voiceguide.speech.speaker import Speaker
 
 
@@ -39,8 +41,11 @@ class _Due:
 
 
 class Runner:
-    def __init__(self, session: Session, speaker: Speaker, journal: Journal, source: CommandSource) -> None:
+    def __init__(self, session: Session, speaker: Speaker, journal: Journal, source: CommandSource,
+                 echo_threshold: float = 0.85) -> None:
         self.session = session
+        self.echo_threshold = echo_threshold
+        self.spoken: list[Spoken] = []  # what the guide said and when, to know its own echo
         self.speaker = speaker
         self.journal = journal
         self.source = source
@@ -73,6 +78,9 @@ class Runner:
                         self._advance(max(due, self.source.now()))
                 elif isinstance(item, CommandEvent):
                     self._advance(item.emitted_at)
+                    if own_words(item, self.spoken[-4:], self.echo_threshold):
+                        self.journal.write(Notice(self.now, f"ignored {item.text!r}: the guide itself was saying it"))
+                        continue
                     self._handle(Heard(item), max(self.now, item.emitted_at))
         except KeyboardInterrupt:
             t = self.source.now()
@@ -111,6 +119,8 @@ class Runner:
                 self.journal.write(action.event)
             elif isinstance(action, StopSpeaking):
                 self.speaker.stop(self.now)
+                if self.spoken and self.spoken[-1].end > self.now:
+                    self.spoken[-1] = Spoken(self.spoken[-1].start, self.now, self.spoken[-1].text)
                 self._waiting.clear()
                 self._due.clear()
                 self._speaking = None
@@ -124,5 +134,6 @@ class Runner:
             return
         say = self._waiting.pop(0)
         seconds = self.speaker.say(say.text, at)
+        self.spoken = [*self.spoken[-7:], Spoken(at, at + seconds, say.text)]
         self._speaking = say.utterance
         heapq.heappush(self._due, _Due(at + seconds, next(self._seq), say.utterance))

@@ -20,6 +20,7 @@ from voiceguide.config import Config
 from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
 from voiceguide.models import choose_engine
 from voiceguide.speech.audio import AudioChunk, read_wav, split, to_recognizer_format
+from voiceguide.speech.echo import EchoTap
 from voiceguide.speech.recognizer import NoiseCleaner, Spotter, Thresholds
 
 
@@ -59,9 +60,10 @@ def listen_file(path: Path, recognizer: Spotter) -> list[CommandEvent]:
 class WavSource:
     """Commands heard in a WAV file; the session clock is the audio consumed."""
 
-    def __init__(self, path: Path, recognizer: Spotter) -> None:
+    def __init__(self, path: Path, recognizer: Spotter, echo: EchoTap | None = None) -> None:
         self.chunks = wav_chunks(path)
         self.recognizer = recognizer
+        self.echo = echo  # the guide's own voice, mixed in as a microphone beside the speaker hears it
         self.clock = VirtualClock()
         self.ready: list[CommandEvent] = []
         self.done = False
@@ -75,12 +77,12 @@ class WavSource:
                 self.done = True
                 self.ready += self.recognizer.finish()
                 continue
-            if until is not None and chunk.timestamp >= until:
+            if until is not None and chunk.end > until + 1e-9:
                 # Put it back: nothing is heard before `until`.
                 self.chunks = _prepend(chunk, self.chunks)
                 self.clock.advance(until)
                 return None
-            self.ready += self.recognizer.feed(chunk)
+            self.ready += self.recognizer.feed(self.echo.mix(chunk) if self.echo else chunk)
             self.clock.advance(chunk.end)
         return self.ready.pop(0)
 
