@@ -142,10 +142,11 @@ def test_own_voice_is_not_obeyed_but_pain_always_is():
     from voiceguide.commands import CommandEvent
     from voiceguide.speech.echo import Spoken, own_words
 
-    spoken = [Spoken(10.0, 12.0, "Next: Bridge."), Spoken(20.0, 20.5, "one")]
-    heard = lambda command, at, conf=0.5: CommandEvent(command, command.value, conf, at, at + 0.3)  # noqa: E731
+    spoken = [Spoken(10.0, 12.0, "Next: Bridge."), Spoken(20.0, 20.5, "two")]
+    heard = lambda command, at, conf=0.5: CommandEvent(command, {Command.NUMBER: "two"}.get(command, command.value), conf, at, at + 0.3)  # noqa: E731
     assert own_words(heard(Command.NEXT, 11.0), spoken, 0.85)
     assert own_words(heard(Command.NUMBER, 20.4), spoken, 0.85)
+    assert not own_words(heard(Command.SKIP, 11.0), spoken, 0.85)  # not in its sentence: the person
     assert not own_words(heard(Command.NEXT, 15.0), spoken, 0.85)  # the guide was quiet then
     assert not own_words(heard(Command.NEXT, 11.0, 0.9), spoken, 0.85)  # heard with high confidence
     assert not own_words(heard(Command.PAIN, 11.0), spoken, 0.85)  # pain always wins

@@ -2,9 +2,9 @@
 
 EchoTap keeps what the guide said as 16 kHz samples on the session clock, so a test or a
 benchmark can mix the guide's own voice back into a recording (`run --echo-gain --echo-delay`).
-own_words() is the rule the runner applies: a command heard while the guide is talking is
-taken for its own echo (its words are in the guide's sentence, or the recogniser forced the
-guide's words onto a command), unless it is urgent (pain, stop) or heard with high confidence.
+own_words() is the rule the runner applies: a command whose words are in the sentence the
+guide was saying at that moment is its own echo, unless it is urgent (pain, stop) or heard
+with high confidence. Other commands said over the guide's voice are obeyed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceguide.commands import URGENT, CommandEvent
+from voiceguide.commands import URGENT, CommandEvent, normalise
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, to_recognizer_format
 from voiceguide.speech.tts import Renderer
 
@@ -29,7 +29,9 @@ def own_words(event: CommandEvent, spoken: list[Spoken], threshold: float, margi
     """True when `event` is most likely the guide's own voice coming back through the microphone."""
     if event.command in URGENT or event.confidence >= threshold:
         return False
-    return any(s.start - margin <= event.word_end <= s.end + margin for s in spoken)
+    phrase = f" {normalise(event.text)} "
+    return any(s.start - margin <= event.word_end <= s.end + margin and phrase in f" {normalise(s.text)} "
+               for s in spoken)
 
 
 class EchoTap:
