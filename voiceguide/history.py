@@ -121,7 +121,7 @@ def review(sessions: list[dict[str, Any]], per_week: int = 7, weeks: int = 4, to
     streak, day = 0, today if today in days else today - timedelta(days=1)
     while day in days:
         streak, day = streak + 1, day - timedelta(days=1)
-    moves = _moves(sessions)
+    moves = _moves(in_window)  # the weeks asked for; warning signs look at the whole history
     return Review(
         weeks=week_rows,
         sessions=len(in_window),
@@ -129,7 +129,7 @@ def review(sessions: list[dict[str, Any]], per_week: int = 7, weeks: int = 4, to
         streak_days=streak,
         total_minutes=round(sum(s["duration"] or 0 for s in in_window) / 60, 1),
         moves=list(moves.values()),
-        warnings=warnings(sessions, moves),
+        warnings=warnings(sessions, _moves(sessions)),
         first=sessions[0]["started"] if sessions else None,
         last=sessions[-1]["started"] if sessions else None,
         skipped_files=notes or [],
