@@ -114,6 +114,11 @@ def phrases(language: str) -> dict[Command, tuple[str, ...]]:
         ) from None
 
 
+def vocabulary(language: str) -> list[str]:
+    """Every phrase and number word of a language: what a recogniser's grammar allows."""
+    return sorted({p for said in phrases(language).values() for p in said} | set(NUMBERS[language]))
+
+
 def normalise(text: str) -> str:
     """Lower-case, drop punctuation other than apostrophes, collapse spaces."""
     text = re.sub(r"[^\w' ]+", " ", text.lower())

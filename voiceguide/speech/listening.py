@@ -62,6 +62,7 @@ class WavSource:
 
     def __init__(self, path: Path, recognizer: Spotter, echo: EchoTap | None = None) -> None:
         self.chunks = wav_chunks(path)
+        self.held: AudioChunk | None = None  # read, but not yet due
         self.recognizer = recognizer
         self.echo = echo  # the guide's own voice, mixed in as a microphone beside the speaker hears it
         self.clock = VirtualClock()
@@ -72,14 +73,13 @@ class WavSource:
         while not self.ready:
             if self.done:
                 return END_OF_INPUT
-            chunk = next(self.chunks, None)
+            chunk, self.held = self.held or next(self.chunks, None), None
             if chunk is None:
                 self.done = True
                 self.ready += self.recognizer.finish()
                 continue
             if until is not None and chunk.end > until + 1e-9:
-                # Put it back: nothing is heard before `until`.
-                self.chunks = _prepend(chunk, self.chunks)
+                self.held = chunk  # nothing is heard before `until`; keep it for the next poll
                 self.clock.advance(until)
                 return None
             self.ready += self.recognizer.feed(self.echo.mix(chunk) if self.echo else chunk)
@@ -93,11 +93,6 @@ class WavSource:
         pass
 
 
-def _prepend(first: AudioChunk, rest: Iterator[AudioChunk]) -> Iterator[AudioChunk]:
-    yield first
-    yield from rest
-
-
 def wav_source(path: Path, language: str, config: Config, engine: str | None) -> WavSource:
     return WavSource(path, build_recognizer(language, config, engine))
 
@@ -105,7 +100,7 @@ def wav_source(path: Path, language: str, config: Config, engine: str | None) ->
 class MicSource(LiveSource):
     """Live microphone at its own rate and channels; decoding on its own thread.
 
-    `open_stream(callback)` opens the device and returns a started stream (with `active`,
+    `open_stream(deliver, overflowed)` opens the device and returns a started stream (with `active`,
     `stop()`, `close()`), or raises when the device is absent. When the stream dies (the
     microphone is unplugged) the source says PAUSE, tries again every `retry` seconds, and
     says RESUME once the device is back; overflows are counted, never fatal.

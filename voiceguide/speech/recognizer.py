@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from voiceguide.commands import URGENT, Command, CommandEvent, phrase_index
+from voiceguide.commands import URGENT, CommandEvent, phrase_index
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk
 
 PREROLL = 0.3  # seconds of audio before the detected speech start given to the decoder
@@ -201,5 +201,3 @@ def energy(chunk: AudioChunk) -> float:
     rms = float(np.sqrt(np.mean(chunk.samples.astype(np.float64) ** 2)))
     return 20 * np.log10(max(rms, 1e-9) / 32768)
 
-
-__all__ = ["Command", "Decoder", "Recognizer", "Spotter", "Thresholds", "Word", "energy"]

@@ -7,7 +7,7 @@ silence (exact zeros) upsets the model's noise and cepstral-mean estimates.
 
 from __future__ import annotations
 
-from voiceguide.commands import NUMBERS, phrases
+from voiceguide.commands import vocabulary
 from voiceguide.speech.recognizer import Word
 
 FRAMES_PER_SECOND = 100  # PocketSphinx's default frame rate
@@ -24,7 +24,7 @@ class SphinxDecoder:
 
         # A fixed seed keeps the dither, and so the results, the same from run to run.
         self.decoder = Decoder(loglevel="FATAL", dither=True, seed=1)
-        said = sorted({p for table in phrases(language).values() for p in table} | set(NUMBERS[language]))
+        said = vocabulary(language)
         missing = [w for p in said for w in p.split() if not self.decoder.lookup_word(w)]
         if missing:
             raise ValueError(f"PocketSphinx's dictionary lacks {missing}; change the phrase table.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from voiceguide.commands import NUMBERS, phrases
+from voiceguide.commands import vocabulary
 from voiceguide.speech.recognizer import Word
 
 RATE = 16000
@@ -33,11 +33,11 @@ class VoskDecoder:
 
         vosk.SetLogLevel(-1)
         self.model = vosk.Model(str(model_dir))
-        said = sorted({p for table in phrases(language).values() for p in table} | set(NUMBERS[language]))
-        vocabulary = model_vocabulary(model_dir)
-        if vocabulary is not None:
-            said = [p for p in said if all(w in vocabulary for w in p.split())]
-        if (vocabulary is None and language not in NO_UNK) or (vocabulary and "[unk]" in vocabulary):
+        said = vocabulary(language)
+        known = model_vocabulary(model_dir)
+        if known is not None:
+            said = [p for p in said if all(w in known for w in p.split())]
+        if (known is None and language not in NO_UNK) or (known and "[unk]" in known):
             said.append("[unk]")  # absorbs other speech instead of forcing it into a command
         self.grammar = json.dumps(said, ensure_ascii=False)
         self.recognizer = vosk.KaldiRecognizer(self.model, RATE, self.grammar)
