@@ -1,55 +1,155 @@
 #!/usr/bin/env python3
-"""The guide hearing itself: whole routines with its own voice mixed into a quiet recording.
+"""The guide hearing itself, and a person talking over it.
 
-    .venv/bin/python scripts/bench_echo.py [--routines si-joint,si-joint-floor]
+    .venv/bin/python scripts/bench_echo.py [--routines si-joint,si-joint-floor] [--trials 24]
 
-For each routine and echo gain (0 and -6 dB, 30 ms delay) the routine runs from a WAV of a
-quiet room (faint noise only) long enough for the whole routine, so every command obeyed is a
-false one from the guide's own speech. Prints: commands obeyed, commands ignored as its own
-echo, whether the session reached its end. Detection of a person's commands spoken over the
-guide is not measured here.
+The guide's own rendered voice is mixed into the microphone signal at 0 and -6 dB with a
+30 ms delay (`run --echo-gain --echo-delay`), as from a speaker beside the microphone.
+
+1. False commands: each routine runs unattended from a WAV of a quiet room long enough for the
+   whole routine, so every command obeyed is a false one from its own speech. With and without
+   echo cancellation (`recognition.echo_cancel`).
+2. Barge-in: in separate runs of si-joint a person says pain, stop or pause (or a synonym)
+   half a second into one of the guide's sentences, as loud as the guide's voice at the
+   microphone. Counted: caught (the right command, while the guide is still talking), and the
+   barge-in delay: session time the guide's speech is cut minus the end of the person's words,
+   in audio milliseconds (the run's clock is the audio consumed).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
-import subprocess
+import multiprocessing
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voiceguide.corpus import dither, silence  # noqa: E402
+from voiceguide import cli  # noqa: E402
+from voiceguide.commands import parse  # noqa: E402
+from voiceguide.corpus import Voice, dither, silence, speak  # noqa: E402
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, write_wav  # noqa: E402
+from voiceguide.speech.echo import EchoTap  # noqa: E402
 
+CACHE = ROOT / "bench_out" / "speech"
 MINUTES = 28  # longer than either built-in routine run unattended
+DELAY_MS = 30
+GAINS = (0, -6)
+PERSON = [Voice("en-us", 150, 50), Voice("en-gb", 170, 40), Voice("flite:slt", 150, 50), Voice("flite:awb", 170, 20)]
+BARGE_IN = ["pain", "stop", "pause", "ouch", "that hurts", "wait"]
+LATEST = 420.0  # seconds: trials are spread over the first minutes of the routine
+
+
+def run(argv: list[str]) -> list[dict]:
+    """One `voiceguide run` in this process; returns its log's events."""
+    log_dir = Path(argv[argv.index("--log-dir") + 1])
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = cli.main(argv)
+    if code:
+        raise SystemExit(f"voiceguide {' '.join(argv)} failed with {code}")
+    return [json.loads(x) for x in next(log_dir.glob("*.jsonl")).read_text().splitlines()]
+
+
+def run_args(routine: str, wav: Path, gain: float, log_dir: Path, config: Path) -> list[str]:
+    return ["--config", str(config), "run", routine, "--input", f"wav:{wav}", "--voice", "print",
+            "--echo-gain", str(gain), "--echo-delay", str(DELAY_MS), "--log-dir", str(log_dir)]
+
+
+def false_commands(routines: list[str], tmp: Path, configs: dict[str, Path]) -> None:
+    print("| routine | echo | cancellation | commands obeyed (all false) | ignored as own echo | session |")
+    print("|---|---|---|---|---|---|")
+    quiet = tmp / "quiet.wav"
+    write_wav(quiet, AudioChunk(dither(silence(MINUTES * 60)), RECOGNIZER_RATE))
+    for routine in routines:
+        for gain in GAINS:
+            for label, config in configs.items():
+                lines = run(run_args(routine, quiet, gain, tmp / f"{routine}{gain}{label}", config))
+                obeyed = [x for x in lines if x["type"] == "command"]
+                ignored = [x for x in lines if x["type"] == "notice" and "guide itself" in x["message"]]
+                end = next((x for x in lines if x["type"] == "session_end"), {"status": "?"})
+                said = ", ".join(sorted({x["text"] for x in obeyed}))[:60]
+                print(f"| {routine} | {gain} dB | {label} | {len(obeyed)} ({said}) | {len(ignored)} | {end['status']} |")
+
+
+def guide_schedule(tmp: Path, config: Path) -> list[tuple[float, float, float]]:
+    """(start, end, rms) of each sentence the guide says in an unattended si-joint run."""
+    schedule: list[tuple[float, float, float]] = []
+    said = EchoTap.said
+
+    def recording(self: EchoTap, text: str, at: float) -> float:
+        seconds = said(self, text, at)
+        samples = self.playback.pieces[-1][1]
+        schedule.append((at, at + seconds, float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))))
+        return seconds
+
+    quiet = tmp / "quiet-short.wav"
+    write_wav(quiet, AudioChunk(dither(silence(LATEST + 30)), RECOGNIZER_RATE))
+    EchoTap.said = recording  # type: ignore[method-assign]
+    try:
+        run(run_args("si-joint", quiet, 0, tmp / "schedule", config))
+    finally:
+        EchoTap.said = said  # type: ignore[method-assign]
+    return schedule
+
+
+def trial(job: tuple[int, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, int]:
+    """(caught, barge-in delay in seconds, other commands) for one person's command over the guide."""
+    n, gain, at, guide_rms, phrase, voice, tmp, config = job
+    person = speak(phrase, voice, CACHE).astype(np.float64)
+    loud = np.abs(person) > 200
+    person *= guide_rms * 10 ** (gain / 20) / np.sqrt(np.mean(person[loud] ** 2))  # as loud as the echo
+    start = int(at * RECOGNIZER_RATE)
+    audio = np.zeros(start + len(person) + 2 * RECOGNIZER_RATE)
+    audio[start : start + len(person)] = person
+    word_end = at + len(person) / RECOGNIZER_RATE
+    wav = tmp / f"trial{n}.wav"
+    write_wav(wav, AudioChunk(dither(np.clip(audio, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE))
+    lines = run(run_args("si-joint", wav, gain, tmp / f"trial{n}", config))
+    wanted = parse(phrase, "en")[0].value
+    commands = [x for x in lines if x["type"] == "command"]
+    hit = next((x for x in commands if x["command"] == wanted and at <= x["t"] <= word_end + 1.0), None)
+    return hit is not None, (hit["t"] - word_end) if hit else None, len(commands) - (hit is not None)
+
+
+def barge_in(trials: int, tmp: Path, config: Path) -> None:
+    schedule = [s for s in guide_schedule(tmp, config) if s[1] - s[0] >= 2.0 and s[0] < LATEST]
+    picks = [schedule[int(i * len(schedule) / trials)] for i in range(trials)]
+    print("| echo | person's commands over the guide's speech | caught | other commands | barge-in delay p50 / p95 (ms) |")
+    print("|---|---|---|---|---|")
+    for gain in GAINS:
+        jobs = [(i, gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
+                for i, s in enumerate(picks)]
+        # Fresh interpreters: the runs above leave threads behind that a forked child would inherit.
+        with multiprocessing.get_context("spawn").Pool(2) as pool:
+            results = pool.map(trial, jobs)
+        caught = sum(r[0] for r in results)
+        delays = np.array([r[1] for r in results if r[1] is not None]) * 1000
+        p50, p95 = (np.percentile(delays, 50), np.percentile(delays, 95)) if len(delays) else (np.nan, np.nan)
+        print(f"| {gain} dB | {len(results)} | {caught} ({caught / len(results):.0%}) | {sum(r[2] for r in results)} "
+              f"| {p50:.0f} / {p95:.0f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--routines", default="si-joint,si-joint-floor")
+    parser.add_argument("--trials", type=int, default=24, help="barge-in runs per echo level")
     args = parser.parse_args()
     print(f"command: {' '.join(sys.argv)}\n")
-    print("| routine | echo | commands obeyed (all false) | ignored as own echo | session |")
-    print("|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
-        quiet = Path(tmp) / "quiet.wav"
-        write_wav(quiet, AudioChunk(dither(silence(MINUTES * 60)), RECOGNIZER_RATE))
-        for routine in args.routines.split(","):
-            for gain in (0, -6):
-                logs = Path(tmp) / f"{routine}{gain}"
-                subprocess.run([sys.executable, "-m", "voiceguide", "run", routine, "--input", f"wav:{quiet}",
-                                "--voice", "print", "--echo-gain", str(gain), "--log-dir", str(logs)],
-                               check=True, capture_output=True, cwd=ROOT)
-                lines = [json.loads(x) for x in next(logs.glob("*.jsonl")).read_text().splitlines()]
-                obeyed = [x for x in lines if x["type"] == "command"]
-                ignored = [x for x in lines if x["type"] == "notice" and "guide itself" in x["message"]]
-                end = next((x for x in lines if x["type"] == "session_end"), {"status": "?"})
-                said = ", ".join(sorted({x["text"] for x in obeyed}))[:60]
-                print(f"| {routine} | {gain} dB | {len(obeyed)} ({said}) | {len(ignored)} | {end['status']} |")
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        configs = {"on": tmp / "cancel-on.yaml", "off": tmp / "cancel-off.yaml"}
+        configs["on"].write_text("recognition:\n  echo_cancel: true\n")
+        configs["off"].write_text("recognition:\n  echo_cancel: false\n")
+        false_commands(args.routines.split(","), tmp, configs)
+        print()
+        barge_in(args.trials, tmp, configs["on"])
 
 
 if __name__ == "__main__":

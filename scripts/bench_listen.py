@@ -3,7 +3,8 @@
 
     .venv/bin/python scripts/bench_listen.py [--quick] [--engines pocketsphinx-en,vosk-ko]
 
-Builds a corpus with espeak-ng (several voices, speeds, pitches): every command phrase, clean
+Builds a corpus with espeak-ng and Flite (several voices, speeds, pitches; Flite's voices are
+made from recordings of people, espeak-ng's are formant synthesis): every command phrase, clean
 and with white, pink and babble noise at 20, 10 and 5 dB SNR, with and without room reverb;
 and non-command speech (the routines' own sentences and other prose). Audio is cached under
 bench_out/. Prints one table per engine. Latency is emitted_at minus the true end of the
@@ -24,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voiceguide.commands import NUMBERS, Command, parse, phrases  # noqa: E402
+from voiceguide.commands import INTERRUPTING, NUMBERS, Command, parse, phrases  # noqa: E402
 from voiceguide.config import Config  # noqa: E402
 from voiceguide.corpus import Voice, build_stream, dither, mix_at_snr, noise, reverb, speak  # noqa: E402
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split  # noqa: E402
@@ -32,7 +33,8 @@ from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split  # noqa: 
 CACHE = ROOT / "bench_out" / "speech"
 VOICES = {
     "en": [Voice("en-us", 150, 50), Voice("en-gb", 170, 40), Voice("en-us+f3", 140, 60), Voice("en+m3", 180, 45),
-           Voice("en-gb-x-rp+f2", 160, 55), Voice("en-us-nyc", 155, 35)],
+           Voice("en-gb-x-rp+f2", 160, 55), Voice("en-us-nyc", 155, 35),
+           Voice("flite:slt", 150, 50), Voice("flite:awb", 170, 20), Voice("flite:rms", 160, 20), Voice("flite:kal16", 180, 25)],
     "ko": [Voice("ko", 150, 50), Voice("ko+f3", 140, 60), Voice("ko+m3", 170, 40)],
 }
 BABBLE_VOICES = {"en": ["en-gb-scotland", "en-us+f2", "en-029", "en-gb-x-gbclan+f4"], "ko": ["ko+f2", "ko+m2", "ko+f4"]}
@@ -133,8 +135,8 @@ def decode(recognizer, stream: np.ndarray) -> tuple[list, float]:
     return events, time.process_time() - start
 
 
-def score(events, placed, language: str) -> tuple[int, int, list[float]]:
-    """Correct commands, wrong or extra events, latencies of the correct ones."""
+def score(events, placed, language: str) -> tuple[int, int, list[tuple[bool, float]]]:
+    """Correct commands, wrong or extra events, (interrupting?, latency) of the correct ones."""
     correct, wrong, latencies = 0, 0, []
     used = set()
     for event in events:
@@ -148,7 +150,7 @@ def score(events, placed, language: str) -> tuple[int, int, list[float]]:
         expected = parse(placed[match].text, language)
         if expected and expected[0] is event.command and expected[1] == event.value:
             correct += 1
-            latencies.append(event.emitted_at - placed[match].end)
+            latencies.append((event.command in INTERRUPTING, event.emitted_at - placed[match].end))
         else:
             wrong += 1
     return correct, wrong, latencies
@@ -159,13 +161,14 @@ def run_engine(engine: str, language: str, quick: bool, suppress: bool, out: mul
     from voiceguide.speech.listening import build_recognizer
 
     config = Config(recognition=Recognition(noise_suppression=suppress))
-    voices = VOICES[language][:3] if quick else VOICES[language]
+    voices = VOICES[language][::3] if quick else VOICES[language]
     t0 = time.perf_counter()
     recognizer = build_recognizer(language, config, engine, announce=False)
     load = time.perf_counter() - t0
     babble_parts = [speak(s, Voice(v, 170), CACHE) for v in BABBLE_VOICES[language] for s in OTHER_PROSE[language]]
     babble = sum(np.resize(p, 60 * RECOGNIZER_RATE).astype(np.float64) for p in babble_parts[:: max(1, len(babble_parts) // 8)])
     rows, all_latencies, audio_seconds, cpu_seconds = [], [], 0.0, 0.0
+    by_synth: dict[str, list[int]] = {}  # clean: synthesiser -> [correct, total]
     for label, kind, snr, room in conditions(quick):
         correct = total = wrong = 0
         for v, voice in enumerate(voices):
@@ -181,11 +184,15 @@ def run_engine(engine: str, language: str, quick: bool, suppress: bool, out: mul
             c, w, lat = score(events, placed, language)
             correct, wrong, total = correct + c, wrong + w, total + len(placed)
             all_latencies += lat
+            if label == "clean":
+                tally = by_synth.setdefault(voice.synthesiser, [0, 0])
+                tally[0], tally[1] = tally[0] + c, tally[1] + len(placed)
             audio_seconds += len(stream) / RECOGNIZER_RATE
             cpu_seconds += cpu
         rows.append((label, correct, total, wrong))
     prose = OTHER_PROSE[language] + routine_sentences(language)
     false_accepts, prose_seconds, examples = 0, 0.0, []
+    fa_by_synth: dict[str, list[float]] = {}  # synthesiser -> [false accepts, seconds]
     for voice in voices:
         pieces = [(s, speak(s, voice, CACHE)) for s in prose]
         stream, _ = build_stream(pieces, 0.6)
@@ -193,6 +200,8 @@ def run_engine(engine: str, language: str, quick: bool, suppress: bool, out: mul
         recognizer = build_recognizer(language, config, engine, announce=False)
         events, cpu = decode(recognizer, stream)
         false_accepts += len(events)
+        tally = fa_by_synth.setdefault(voice.synthesiser, [0, 0.0])
+        tally[0], tally[1] = tally[0] + len(events), tally[1] + len(stream) / RECOGNIZER_RATE
         examples += [f"{e.text}@{e.emitted_at:.1f}s/{voice.name}" for e in events[:3]]
         prose_seconds += len(stream) / RECOGNIZER_RATE
         audio_seconds += len(stream) / RECOGNIZER_RATE
@@ -200,13 +209,18 @@ def run_engine(engine: str, language: str, quick: bool, suppress: bool, out: mul
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.put(dict(engine=engine, language=language, rows=rows, latencies=all_latencies, load=load,
                  rtf=cpu_seconds / audio_seconds, false_accepts=false_accepts, prose_seconds=prose_seconds,
-                 peak_mb=peak_mb, voices=len(voices), examples=examples[:6], suppress=suppress))
+                 peak_mb=peak_mb, voices=len(voices), examples=examples[:6], suppress=suppress,
+                 by_synth=by_synth, fa_by_synth=fa_by_synth))
 
 
 def report(r: dict) -> None:
     name = f"{r['engine']}-{r['language']}"
     targets = TARGETS.get(r["language"], {})
-    lat = np.array(r["latencies"]) * 1000 if r["latencies"] else np.array([np.nan])
+    def ms(pick) -> np.ndarray:  # noqa: ANN001
+        chosen = [x for urgent, x in r["latencies"] if pick(urgent)]
+        return np.array(chosen) * 1000 if chosen else np.array([np.nan])
+
+    lat, fast, other = ms(lambda u: True), ms(lambda u: u), ms(lambda u: not u)
     print(f"\n## {name}{' with noise suppression' if r['suppress'] else ''}  "
           f"({r['voices']} voices; {len(command_phrases(r['language']))} phrases each)\n")
     print("| condition | correct | of | accuracy | wrong/extra |")
@@ -223,7 +237,13 @@ def report(r: dict) -> None:
     if ten:
         print(f"| accuracy 10 dB (white, pink, babble) | {sum(x[1] for x in ten) / sum(x[2] for x in ten):.1%} | {targets.get(10, '-')} |")
     print(f"| false accepts, non-command speech | {r['false_accepts']} in {r['prose_seconds'] / 60:.1f} min = {fa_hour:.1f}/hour | {targets.get('fa_per_hour', '-')} |")
-    print(f"| latency p50 / p95 (ms of audio) | {np.nanpercentile(lat, 50):.0f} / {np.nanpercentile(lat, 95):.0f} | p95 {targets.get('p95', 0) * 1000:.0f} |")
+    for name, values in (("all commands", lat), ("pain, stop, pause", fast), ("other commands", other)):
+        print(f"| latency p50 / p95, {name} (ms of audio) | {np.nanpercentile(values, 50):.0f} / "
+              f"{np.nanpercentile(values, 95):.0f} | p95 {targets.get('p95', 0) * 1000:.0f} |")
+    for synth, (correct, total) in sorted(r["by_synth"].items()):
+        fa, seconds = r["fa_by_synth"].get(synth, (0, 1.0))
+        print(f"| {synth} voices: accuracy clean; false accepts | {correct / total:.1%}; "
+              f"{fa / (seconds / 3600):.1f}/hour | - |")
     print(f"| real-time factor (one core) | {r['rtf']:.3f} | {targets.get('rtf', '-')} |")
     print(f"| model load (s) | {r['load']:.2f} | {targets.get('load', '-')} |")
     print(f"| peak memory (MB) | {r['peak_mb']:.0f} | - |")

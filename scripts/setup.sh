@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES="espeak-ng libespeak1 libportaudio2 sox python3-venv"
-# Only for the tests: render the HTML report and read the screenshot back.
-TEST_PACKAGES="chromium tesseract-ocr"
+# Only for the tests and benchmarks: render the HTML report and read the screenshot back;
+# Flite's voices (made from recordings of people) next to espeak-ng's for test speech.
+TEST_PACKAGES="chromium tesseract-ocr flite"
 if command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -50,6 +50,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         tap = EchoTap(Renderer(routine.language, config.voice_rate), args.echo_gain, args.echo_delay)
         source.echo = tap  # type: ignore[attr-defined]
         speaker = EchoingSpeaker(speaker, tap)
+    playback = getattr(speaker, "playback", None)  # set when real or mixed-in sound is played
+    recognizer = getattr(source, "recognizer", None)
+    if config.recognition.echo_cancel and playback is not None and recognizer is not None:
+        from voiceguide.speech.echo import EchoCanceller
+
+        recognizer.canceller = EchoCanceller(playback)
     log_dir = args.log_dir or config.log_dir
     past, _ = load_sessions(log_dir) if log_dir.is_dir() else ([], [])
     started = datetime.now().astimezone()

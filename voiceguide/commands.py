@@ -31,6 +31,8 @@ class Command(str, enum.Enum):
 
 # Commands that must never be lost to caution: missing them costs the person most.
 URGENT = frozenset({Command.PAIN, Command.STOP})
+# Commands that cut the guide's speech at once, so they are acted on the moment they are heard.
+INTERRUPTING = URGENT | {Command.PAUSE}
 
 
 @dataclass(frozen=True)

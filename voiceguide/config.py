@@ -49,6 +49,7 @@ class Recognition:
     echo_threshold: float = 0.85  # for a word the guide itself is saying right now
     sphinx_threshold: float = 0.0  # PocketSphinx's posterior barely separates right from wrong
     noise_suppression: bool = False  # WebRTC noise suppression first: better in steady noise, worse in quiet
+    echo_cancel: bool = True  # subtract the guide's own voice from the microphone signal
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Synthetic speech for tests and benchmarks: espeak-ng voices, noise at a set SNR, reverb.
+"""Synthetic speech for tests and benchmarks: espeak-ng and Flite voices, noise, reverb.
 
-Everything is made locally (espeak-ng and SoX from Debian) and cached by content, so nothing
-is ever downloaded.
+Everything is made locally (espeak-ng, Flite and SoX from Debian) and cached by content, so
+nothing is ever downloaded. espeak-ng is a formant synthesiser, far from a human voice; Flite's
+voices are cut from recordings of people, so they stand in for real speakers too.
 """
 
 from __future__ import annotations
@@ -19,13 +20,24 @@ from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, read_wav, to_re
 
 @dataclass(frozen=True)
 class Voice:
-    name: str  # espeak-ng voice, e.g. "en-us+f3"
+    name: str  # espeak-ng voice, e.g. "en-us+f3", or a Flite voice, e.g. "flite:slt"
     speed: int = 160  # words per minute
     pitch: int = 50  # 0-99
 
     @property
     def label(self) -> str:
         return f"{self.name}/{self.speed}/{self.pitch}"
+
+    @property
+    def synthesiser(self) -> str:
+        return "flite" if self.name.startswith("flite:") else "espeak-ng"
+
+    def command(self, text: str, out: str) -> list[str]:
+        if self.synthesiser == "flite":
+            # Flite has no words-per-minute setting; stretch durations about its own ~170 wpm.
+            return ["flite", "-voice", self.name.split(":", 1)[1], "--setf", f"duration_stretch={170 / self.speed:.2f}",
+                    "--setf", f"int_f0_target_mean={70 + self.pitch * 2}", "-t", text, "-o", out]
+        return ["espeak-ng", "-v", self.name, "-s", str(self.speed), "-p", str(self.pitch), "-w", out, text]
 
 
 def speak(text: str, voice: Voice, cache: Path) -> np.ndarray:
@@ -35,8 +47,7 @@ def speak(text: str, voice: Voice, cache: Path) -> np.ndarray:
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
-            subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(voice.speed), "-p", str(voice.pitch),
-                            "-w", tmp.name, text], check=True, capture_output=True)
+            subprocess.run(voice.command(text, tmp.name), check=True, capture_output=True)
             write_wav(path, to_recognizer_format(read_wav(Path(tmp.name))))
     return trim(read_wav(path).samples)
 

@@ -1,14 +1,19 @@
 """The guide hearing itself.
 
-EchoTap keeps what the guide said as 16 kHz samples on the session clock, so a test or a
-benchmark can mix the guide's own voice back into a recording (`run --echo-gain --echo-delay`).
-own_words() is the rule the runner applies: a command whose words are in the sentence the
-guide was saying at that moment is its own echo, unless it is urgent (pain, stop) or heard
-with high confidence. Other commands said over the guide's voice are obeyed.
+Two defences, in order:
+1. EchoCanceller removes the guide's voice from the microphone signal before recognition,
+   using the samples the loudspeaker played (Playback) as its reference.
+2. own_words() is the rule the runner applies to what is left: a command whose words are in
+   the sentence the guide was saying at that moment is its own echo, unless it is urgent (pain,
+   stop) or heard with high confidence. Other commands said over the guide's voice are obeyed.
+
+EchoTap mixes the guide's own voice back into a recording at a set gain and delay, so all of
+this can be measured without a room (`run --echo-gain --echo-delay`).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,31 +39,163 @@ def own_words(event: CommandEvent, spoken: list[Spoken], threshold: float, margi
                for s in spoken)
 
 
+class Playback:
+    """What the loudspeaker played, as 16 kHz float samples on the session clock.
+
+    The echo canceller reads it back as the reference for each stretch of microphone audio.
+    """
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[float, np.ndarray]] = []  # (start seconds, samples)
+
+    def played(self, audio: AudioChunk, at: float) -> None:
+        samples = to_recognizer_format(audio).samples.astype(np.float32)
+        self.pieces = [*self.pieces[-7:], (at, samples)]
+
+    def cut(self, at: float) -> None:
+        """The speech playing at `at` was stopped there."""
+        if self.pieces:
+            start, samples = self.pieces[-1]
+            self.pieces[-1] = (start, samples[: max(0, int(round((at - start) * RECOGNIZER_RATE)))])
+
+    def span(self, start: float, n: int) -> np.ndarray:
+        """The n samples played from session time `start` (silence where nothing played)."""
+        out = np.zeros(n, np.float32)
+        first = int(round(start * RECOGNIZER_RATE))
+        for at, samples in self.pieces[-4:]:  # only the latest utterances can still be sounding
+            offset = int(round(at * RECOGNIZER_RATE)) - first
+            lo, hi = max(0, offset), min(n, offset + len(samples))
+            if lo < hi:
+                out[lo:hi] += samples[lo - offset : hi - offset]
+        return out
+
+
+class EchoCanceller:
+    """Subtracts the guide's own voice from the microphone signal.
+
+    A partitioned-block frequency-domain adaptive filter (10 ms blocks, 24 partitions: echo
+    paths up to 240 ms long, which covers a loudspeaker beside the microphone, device latency
+    and most of a small room's reverberation) learns how the played samples reach the
+    microphone. It runs as two filters: a background one that always adapts, and the one in use,
+    which takes the background's weights only while they cancel better. A person talking over
+    the guide throws the background filter off (their voice is not in the reference), so the
+    filter in use keeps cancelling the guide and keeps the person's words.
+
+    What the filter leaves of the guide's voice (15-40 dB down) still sounds like speech to the
+    voice activity detector and would hide the pause after a person's command; so a block that
+    holds no more than that expected residue is turned down by 30 dB (residual echo suppression).
+    """
+
+    BLOCK = 160  # samples: 10 ms
+    PARTS = 24
+    STEP = 0.8
+    FLOOR = 0.03  # gain for a block that holds only the guide's residual echo (-30 dB)
+
+    def __init__(self, playback: Playback) -> None:
+        self.playback = playback
+        bins = self.BLOCK + 1
+        self.learning = np.zeros((self.PARTS, bins), np.complex128)  # background filter
+        self.using = np.zeros((self.PARTS, bins), np.complex128)  # filter whose output is used
+        self.spectra = np.zeros((self.PARTS, bins), np.complex128)  # reference blocks, newest first
+        self.power = np.full(bins, 1.0)
+        self.previous = np.zeros(self.BLOCK)  # the reference block before this one
+        self.residual_learning = self.residual_using = 0.0  # smoothed error energies
+        self.erle = 0.0  # dB by which cancelling has recently weakened the echo
+        self.recent: deque[tuple[float, float, float]] = deque(maxlen=600)  # (block end, heard, residue): 6 s
+        self.pending = np.zeros(0)
+        self.pending_start = 0.0
+
+    def process(self, chunk: AudioChunk) -> AudioChunk:
+        """Echo-free audio for whole blocks of `chunk` (a few ms may wait for the next chunk)."""
+        if not len(self.pending):
+            self.pending_start = chunk.timestamp
+        self.pending = np.concatenate([self.pending, chunk.samples.astype(np.float64)])
+        usable = len(self.pending) - len(self.pending) % self.BLOCK
+        start = self.pending_start
+        reference = self.playback.span(start, usable).astype(np.float64)
+        out = np.empty(usable)
+        for i in range(0, usable, self.BLOCK):
+            out[i : i + self.BLOCK] = self._block(self.pending[i : i + self.BLOCK], reference[i : i + self.BLOCK])
+            self.recent[-1] = (start + (i + self.BLOCK) / RECOGNIZER_RATE, *self.recent[-1][1:])
+        self.pending = self.pending[usable:]
+        self.pending_start = start + usable / RECOGNIZER_RATE
+        return AudioChunk(np.clip(np.round(out), -32768, 32767).astype(np.int16), RECOGNIZER_RATE, 1, start)
+
+    def above_echo(self, start: float, end: float) -> float | None:
+        """dB by which what was heard from `start` to `end` exceeds the guide's expected residual
+        echo; None when the guide was silent then. A person's words stand well above it; a
+        fragment of the guide's own voice does not."""
+        spans = [(heard, residue) for t, heard, residue in self.recent if start < t <= end + self.BLOCK / RECOGNIZER_RATE]
+        residue = sum(r for _, r in spans)
+        if not spans or residue <= 0:
+            return None
+        return 10 * float(np.log10(max(sum(h for h, _ in spans), 1.0) / residue))
+
+    def _echo(self, weights: np.ndarray) -> np.ndarray:
+        return np.fft.irfft((weights * self.spectra).sum(axis=0), 2 * self.BLOCK)[self.BLOCK :]
+
+    def _block(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        b = self.BLOCK
+        self.spectra = np.roll(self.spectra, 1, axis=0)
+        self.spectra[0] = np.fft.rfft(np.concatenate([self.previous, ref]))
+        self.previous = ref
+        if not self.spectra.any():
+            self.recent.append((0.0, float(mic @ mic), 0.0))
+            return mic  # the guide has been silent for the whole filter span: nothing to cancel
+        error = mic - self._echo(self.using)
+        trial = mic - self._echo(self.learning)
+        self.residual_using = 0.9 * self.residual_using + 0.1 * float(error @ error)
+        self.residual_learning = 0.9 * self.residual_learning + 0.1 * float(trial @ trial)
+        if self.residual_learning < 0.8 * self.residual_using:
+            self.using = self.learning.copy()  # the background filter has learned something better
+            self.residual_using = self.residual_learning
+            error = trial
+        elif self.residual_learning > 4 * self.residual_using + 1e3 * b:
+            self.learning = self.using.copy()  # thrown off (someone talking): start again from the good one
+            self.residual_learning = self.residual_using
+            trial = error
+        guide_talking = float(ref @ ref) > 1e3 * b
+        echo = mic - error
+        if guide_talking:
+            # A running average in dB; blocks far below it are a person talking, not the filter.
+            achieved = 10 * np.log10(max(float(mic @ mic), 1.0) / max(float(error @ error), 1.0))
+            if achieved > self.erle - 10:
+                self.erle = 0.95 * self.erle + 0.05 * achieved
+        residue = float(echo @ echo) / 10 ** (self.erle / 10)
+        self.recent.append((0.0, float(error @ error), residue))
+        if residue > 0 and float(error @ error) < 10 * residue:
+            error = error * self.FLOOR
+        if guide_talking:
+            self.power = 0.9 * self.power + 0.1 * np.abs(self.spectra[0]) ** 2
+            gradient = np.fft.rfft(np.concatenate([np.zeros(b), trial]))
+            update = self.spectra.conj() * gradient / (self.PARTS * self.power + 1e-3)
+            # Keep each partition b taps long (the overlap-save constraint).
+            taps = np.fft.irfft(update, 2 * b, axis=1)
+            taps[:, b:] = 0
+            self.learning += self.STEP * np.fft.rfft(taps, axis=1)
+        return error
+
+
 class EchoTap:
+    """The guide's voice reaching the microphone of a recording: `gain_db` louder, `delay_ms` later."""
+
     def __init__(self, renderer: Renderer, gain_db: float, delay_ms: float) -> None:
         self.renderer = renderer
         self.gain = 10 ** (gain_db / 20)
         self.delay = delay_ms / 1000
-        self.pieces: list[tuple[float, np.ndarray]] = []  # (start seconds, 16 kHz float samples)
+        self.playback = Playback()
 
     def said(self, text: str, at: float) -> float:
-        audio = to_recognizer_format(self.renderer.render(text))
-        self.pieces.append((at + self.delay, audio.samples.astype(np.float32) * self.gain))
+        audio = self.renderer.render(text)
+        self.playback.played(audio, at)
         return audio.seconds
 
     def stopped(self, at: float) -> None:
-        if self.pieces:
-            start, samples = self.pieces[-1]
-            self.pieces[-1] = (start, samples[: max(0, int((at + self.delay - start) * RECOGNIZER_RATE))])
+        self.playback.cut(at)
 
     def mix(self, chunk: AudioChunk) -> AudioChunk:
-        out = chunk.samples.astype(np.float32)
-        first = int(round(chunk.timestamp * RECOGNIZER_RATE))
-        for start, samples in self.pieces[-4:]:  # only the latest utterances can still be sounding
-            offset = int(round(start * RECOGNIZER_RATE)) - first
-            lo, hi = max(0, offset), min(len(out), offset + len(samples))
-            if lo < hi:
-                out[lo:hi] += samples[lo - offset : hi - offset]
+        echo = self.playback.span(chunk.timestamp - self.delay, len(chunk.samples)) * self.gain
+        out = chunk.samples.astype(np.float32) + echo
         return AudioChunk(np.clip(np.round(out), -32768, 32767).astype(np.int16), chunk.rate, 1, chunk.timestamp)
 
 
@@ -67,6 +204,7 @@ class EchoingSpeaker:
 
     def __init__(self, inner, tap: EchoTap) -> None:  # noqa: ANN001 - any Speaker
         self.inner, self.tap = inner, tap
+        self.playback = tap.playback
 
     def say(self, text: str, at: float) -> float:
         self.inner.say(text, at)

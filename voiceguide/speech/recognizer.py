@@ -7,20 +7,26 @@ obeyed only when a whole stretch of speech, bounded by silence, is one command p
   audio -> voice activity endpointer -> one utterance at a time -> engine decoder
         -> the utterance's words must be exactly one phrase, short enough, confident enough.
 
-The endpointer closes an utterance after a short silence (window * ratio), far sooner than an
-engine's own end-of-utterance rule, which keeps the delay after the last word small.
+The endpointer closes an utterance after a short silence (window * ratio, 180 ms), far sooner
+than an engine's own end-of-utterance rule, which keeps the delay after the last word small.
+Pain, stop and pause cut the guide's speech, so they are not kept waiting that long: after
+`early` seconds of silence the decoder's partial result is read, and if it is one of them the
+utterance ends there.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from voiceguide.commands import URGENT, CommandEvent, phrase_index
+from voiceguide.commands import INTERRUPTING, URGENT, CommandEvent, phrase_index
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk
+
+if TYPE_CHECKING:
+    from voiceguide.speech.echo import EchoCanceller
 
 PREROLL = 0.3  # seconds of audio before the detected speech start given to the decoder
 SHORT = 1.0  # seconds; speech this short holds no sentence around a command word
@@ -45,6 +51,8 @@ class Decoder(Protocol):
 
     def end(self) -> list[Word]: ...
 
+    def partial(self) -> str: ...  # the words of the current utterance so far
+
 
 class Recognizer(Protocol):
     """feed() 16 kHz mono chunks in order; get the commands they completed."""
@@ -60,6 +68,7 @@ class Thresholds:
     urgent: float = 0.3  # pain and stop: missing them costs most
     max_utterance: float = 1.8  # seconds; longer speech is a sentence, not a command
     coverage: float = 0.6  # the phrase's words must span this share of the utterance
+    above_echo: float = 10.0  # dB over the guide's residual echo for words said while it talks
 
 
 class NoiseCleaner:
@@ -88,16 +97,21 @@ class Spotter:
     """Finds whole-utterance commands in a stream, with any Decoder."""
 
     def __init__(self, decoder: Decoder, language: str, thresholds: Thresholds = Thresholds(),
-                 window: float = 0.24, ratio: float = 0.75, cleaner: NoiseCleaner | None = None) -> None:
-        from pocketsphinx import Endpointer
+                 window: float = 0.24, ratio: float = 0.75, early: float = 0.09,
+                 cleaner: NoiseCleaner | None = None, canceller: EchoCanceller | None = None) -> None:
+        from pocketsphinx import Endpointer, Vad
 
         self.decoder = decoder
         self.cleaner = cleaner
+        self.canceller = canceller  # removes the guide's own voice; set when something is played
         self.index = phrase_index(language)
         self.thresholds = thresholds
         self.endpointer = Endpointer(window=window, ratio=ratio, vad_mode=2, sample_rate=RECOGNIZER_RATE)
         self.frame_bytes = self.endpointer.frame_bytes
         self.endpointer_tail = window * ratio  # silence that closes an utterance, seconds
+        self.vad = Vad(2, RECOGNIZER_RATE)  # frame by frame, for the early look at partial results
+        self.early_frames = max(1, round(early / self.vad.frame_length))
+        self._quiet_frames = 0  # non-speech frames in a row inside the current utterance
         self._pending = b""
         self._recent: deque[tuple[float, bytes]] = deque(maxlen=int((window + PREROLL) * 40) + 4)
         self._consumed = 0.0  # seconds of audio fed so far
@@ -110,6 +124,8 @@ class Spotter:
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]:
         if chunk.rate != RECOGNIZER_RATE or chunk.channels != 1:
             raise ValueError("Spotter takes 16 kHz mono audio; convert with to_recognizer_format()")
+        if self.canceller is not None:
+            chunk = self.canceller.process(chunk)
         if not self._consumed and not self._pending:
             self._start = chunk.timestamp
         pcm = chunk.samples.astype("<i2").tobytes()
@@ -148,12 +164,17 @@ class Spotter:
             first = self.endpointer.speech_start - PREROLL
             self._utt_start = self._start + max(0.0, first)
             self.decoder.start()
+            self._quiet_frames = 0
             for end, old in self._recent:
                 if end > first:
                     self.decoder.process(old)
         elif was_in:
             self.decoder.process(frame)
             if not self.endpointer.in_speech:
+                return self._close(self._now())
+            self._quiet_frames = 0 if self.vad.is_speech(frame) else self._quiet_frames + 1
+            if self._quiet_frames == self.early_frames and self._interrupting(self.decoder.partial()):
+                self._restart_at_next_speech = True  # the endpointer is still in this speech
                 return self._close(self._now())
             if self._now() - self._utt_start > self.thresholds.max_utterance + PREROLL + 1.0:
                 # Endless speech (a room full of talk) is never a command: drop it and start afresh.
@@ -162,6 +183,10 @@ class Spotter:
                 self._in_utterance = False
                 self._restart_at_next_speech = True
         return []
+
+    def _interrupting(self, said: str) -> bool:
+        found = self.index.get(said)
+        return found is not None and found[0] in INTERRUPTING
 
     def _close(self, now: float) -> list[CommandEvent]:
         self._in_utterance = False
@@ -185,6 +210,11 @@ class Spotter:
             # A sentence that merely contains a command word decodes as that word plus silence.
             self.rejected.append((said, f"{covered:.2f} s of words in {utterance:.2f} s of speech"))
             return []
+        if self.canceller is not None:
+            above = self.canceller.above_echo(self._utt_start + spoken[0].start, self._utt_start + spoken[-1].end)
+            if above is not None and above < self.thresholds.above_echo:
+                self.rejected.append((said, f"{above:.0f} dB above the guide's residual echo"))
+                return []
         confidence = min(w.confidence for w in spoken)
         bar = self.thresholds.urgent if command in URGENT else self.thresholds.normal
         if confidence < bar:

@@ -97,21 +97,23 @@ class LiveSpeaker:
     def __init__(self, renderer: Renderer, device: str | int | None = None) -> None:
         import sounddevice
 
+        from voiceguide.speech.echo import Playback
+
         self.sd = sounddevice
         self.renderer = renderer
         self.device = device
-        self.queue: list[np.ndarray] = []
-        self.rate = 0
+        self.playback = Playback()  # what was played when: the echo canceller's reference
 
     def say(self, text: str, at: float) -> float:
         audio = self.renderer.render(text)
-        self.rate = audio.rate
         # The runner starts an utterance only when the last has ended, so playing now is on time.
         self.sd.play(audio.samples, audio.rate, device=self.device)
+        self.playback.played(audio, at)
         return audio.seconds
 
     def stop(self, at: float) -> None:
         self.sd.stop()
+        self.playback.cut(at)
 
     def close(self) -> None:
         self.sd.stop()

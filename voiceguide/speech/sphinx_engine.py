@@ -38,6 +38,10 @@ class SphinxDecoder:
     def process(self, pcm: bytes) -> None:
         self.decoder.process_raw(pcm)
 
+    def partial(self) -> str:
+        hyp = self.decoder.hyp()
+        return hyp.hypstr if hyp is not None else ""
+
     def end(self) -> list[Word]:
         self.decoder.end_utt()
         hyp = self.decoder.hyp()

@@ -56,6 +56,10 @@ class VoskDecoder:
         if self.recognizer.AcceptWaveform(pcm):
             self._collect(self.recognizer.Result())
 
+    def partial(self) -> str:
+        said = " ".join(w.text for w in self._words)
+        return f"{said} {json.loads(self.recognizer.PartialResult()).get('partial', '')}".strip()
+
     def end(self) -> list[Word]:
         self._collect(self.recognizer.FinalResult())
         return self._words
