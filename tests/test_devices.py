@@ -90,3 +90,38 @@ def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path
     assert ("paused", "") in kinds[lost:back] and ("resumed", "") in kinds[back:]
     assert summarise(log)["status"] == "stopped"
     assert "Paused." in out.getvalue() and "Resuming." in out.getvalue()
+
+
+class FakeSoundDevice:
+    """Stands in for the sounddevice module: no loudspeaker on this machine."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def play(self, samples, rate, device=None) -> None:
+        self.calls.append(("play", len(samples), rate, device))
+
+    def stop(self) -> None:
+        self.calls.append(("stop",))
+
+
+def test_live_speaker_plays_rendered_speech_and_keeps_what_it_played_for_the_echo_canceller(monkeypatch):
+    import sys
+
+    from voiceguide.speech.audio import RECOGNIZER_RATE
+    from voiceguide.speech.speaker import LiveSpeaker
+    from voiceguide.speech.tts import Renderer
+
+    fake = FakeSoundDevice()
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    speaker = LiveSpeaker(Renderer("en", 160), device=3)
+    seconds = speaker.say("Press your lower back into the floor.", at=10.0)
+    assert seconds > 1.0
+    assert fake.calls[0][0] == "play" and fake.calls[0][3] == 3 and fake.calls[0][1] / fake.calls[0][2] == seconds
+    heard = speaker.playback.span(10.0, int(seconds * RECOGNIZER_RATE))
+    assert np.abs(heard).max() > 1000  # the reference holds the speech, on the session clock
+    assert np.abs(speaker.playback.span(8.0, RECOGNIZER_RATE)).max() == 0
+    speaker.stop(10.5)  # a person said "stop" half a second in
+    assert fake.calls[-1] == ("stop",)
+    assert np.abs(speaker.playback.span(10.6, RECOGNIZER_RATE)).max() == 0  # nothing after the cut
+    assert np.abs(speaker.playback.span(10.0, RECOGNIZER_RATE // 2)).max() > 1000
