@@ -63,19 +63,23 @@ def run_args(routine: str, wav: Path, gain: float, log_dir: Path, config: Path) 
 
 
 def false_commands(routines: list[str], tmp: Path, configs: dict[str, Path]) -> None:
-    print("| routine | echo | cancellation | commands obeyed (all false) | ignored as own echo | session |")
-    print("|---|---|---|---|---|---|")
+    print("| routine | echo | cancellation | commands acted on (all false) | numbers heard outside a pain rating (no effect) "
+          "| ignored as own echo | session |")
+    print("|---|---|---|---|---|---|---|")
     quiet = tmp / "quiet.wav"
     write_wav(quiet, AudioChunk(dither(silence(MINUTES * 60)), RECOGNIZER_RATE))
     for routine in routines:
         for gain in GAINS:
             for label, config in configs.items():
                 lines = run(run_args(routine, quiet, gain, tmp / f"{routine}{gain}{label}", config))
-                obeyed = [x for x in lines if x["type"] == "command"]
+                heard = [x for x in lines if x["type"] == "command"]
+                idle = [x for x in heard if x["command"] == "number" and x["phase"] not in ("pain_rating", "pain_rest")]
+                obeyed = [x for x in heard if x not in idle]
                 ignored = [x for x in lines if x["type"] == "notice" and "guide itself" in x["message"]]
                 end = next((x for x in lines if x["type"] == "session_end"), {"status": "?"})
                 said = ", ".join(sorted({x["text"] for x in obeyed}))[:60]
-                print(f"| {routine} | {gain} dB | {label} | {len(obeyed)} ({said}) | {len(ignored)} | {end['status']} |")
+                print(f"| {routine} | {gain} dB | {label} | {len(obeyed)} ({said}) | {len(idle)} | {len(ignored)} "
+                      f"| {end['status']} |")
 
 
 def guide_schedule(tmp: Path, config: Path) -> list[tuple[float, float, float]]:

@@ -101,7 +101,8 @@ class EchoCanceller:
         self.previous = np.zeros(self.BLOCK)  # the reference block before this one
         self.residual_learning = self.residual_using = 0.0  # smoothed error energies
         self.erle = 0.0  # dB by which cancelling has recently weakened the echo
-        self.recent: deque[tuple[float, float, float]] = deque(maxlen=600)  # (block end, heard, residue): 6 s
+        # (block end, heard, expected residue, guide talking), 6 s of them
+        self.recent: deque[tuple[float, float, float, bool]] = deque(maxlen=600)
         self.pending = np.zeros(0)
         self.pending_start = 0.0
 
@@ -125,11 +126,18 @@ class EchoCanceller:
         """dB by which what was heard from `start` to `end` exceeds the guide's expected residual
         echo; None when the guide was silent then. A person's words stand well above it; a
         fragment of the guide's own voice does not."""
-        spans = [(heard, residue) for t, heard, residue in self.recent if start < t <= end + self.BLOCK / RECOGNIZER_RATE]
+        spans = [(heard, residue) for t, heard, residue, _ in self.recent if start < t <= end + self.BLOCK / RECOGNIZER_RATE]
         residue = sum(r for _, r in spans)
         if not spans or residue <= 0:
             return None
         return 10 * float(np.log10(max(sum(h for h, _ in spans), 1.0) / residue))
+
+    def only_guide(self, start: float, end: float) -> bool:
+        """True when the guide was talking from `start` to `end` and most of what was heard then
+        was no more than its residual echo: no person's voice, whatever a voice detector says."""
+        spans = [(heard, residue) for t, heard, residue, talking in self.recent
+                 if talking and start < t <= end + self.BLOCK / RECOGNIZER_RATE]
+        return bool(spans) and 2 * sum(heard > 10 * residue for heard, residue in spans) < len(spans)
 
     def _echo(self, weights: np.ndarray) -> np.ndarray:
         return np.fft.irfft((weights * self.spectra).sum(axis=0), 2 * self.BLOCK)[self.BLOCK :]
@@ -140,7 +148,7 @@ class EchoCanceller:
         self.spectra[0] = np.fft.rfft(np.concatenate([self.previous, ref]))
         self.previous = ref
         if not self.spectra.any():
-            self.recent.append((0.0, float(mic @ mic), 0.0))
+            self.recent.append((0.0, float(mic @ mic), 0.0, False))
             return mic  # the guide has been silent for the whole filter span: nothing to cancel
         error = mic - self._echo(self.using)
         trial = mic - self._echo(self.learning)
@@ -162,7 +170,7 @@ class EchoCanceller:
             if achieved > self.erle - 10:
                 self.erle = 0.95 * self.erle + 0.05 * achieved
         residue = float(echo @ echo) / 10 ** (self.erle / 10)
-        self.recent.append((0.0, float(error @ error), residue))
+        self.recent.append((0.0, float(error @ error), residue, guide_talking))
         if residue > 0 and float(error @ error) < 10 * residue:
             error = error * self.FLOOR
         if guide_talking:

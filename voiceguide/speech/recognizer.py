@@ -93,23 +93,44 @@ class NoiseCleaner:
         return b"".join(self.processor.Process10ms(data[i : i + self.FRAME]).audio for i in range(0, usable, self.FRAME))
 
 
+class Endpoint:
+    """Where speech starts and ends, from one speech/non-speech decision per frame: it starts when
+    `ratio` of the last `frames` frames are speech, and ends when `ratio` of them are not."""
+
+    def __init__(self, frames: int, ratio: float, frame_seconds: float) -> None:
+        self.flags: deque[tuple[bool, float]] = deque(maxlen=frames)  # (speech?, frame end)
+        self.need = max(1, round(ratio * frames))
+        self.frame_seconds = frame_seconds
+        self.in_speech = False
+        self.speech_start = 0.0
+
+    def update(self, speech: bool, frame_end: float) -> None:
+        self.flags.append((speech, frame_end))
+        voiced = sum(flag for flag, _ in self.flags)
+        if not self.in_speech and voiced >= self.need:
+            self.in_speech = True
+            self.speech_start = next(end for flag, end in self.flags if flag) - self.frame_seconds
+        elif self.in_speech and len(self.flags) - voiced >= self.need:
+            self.in_speech = False
+
+
 class Spotter:
     """Finds whole-utterance commands in a stream, with any Decoder."""
 
     def __init__(self, decoder: Decoder, language: str, thresholds: Thresholds = Thresholds(),
                  window: float = 0.24, ratio: float = 0.75, early: float = 0.09,
                  cleaner: NoiseCleaner | None = None, canceller: EchoCanceller | None = None) -> None:
-        from pocketsphinx import Endpointer, Vad
+        from pocketsphinx import Vad
 
         self.decoder = decoder
         self.cleaner = cleaner
         self.canceller = canceller  # removes the guide's own voice; set when something is played
         self.index = phrase_index(language)
         self.thresholds = thresholds
-        self.endpointer = Endpointer(window=window, ratio=ratio, vad_mode=2, sample_rate=RECOGNIZER_RATE)
-        self.frame_bytes = self.endpointer.frame_bytes
+        self.vad = Vad(2, RECOGNIZER_RATE)  # WebRTC's voice activity detector, 30 ms frames
+        self.frame_bytes = self.vad.frame_bytes
+        self.endpointer = Endpoint(round(window / self.vad.frame_length), ratio, self.vad.frame_length)
         self.endpointer_tail = window * ratio  # silence that closes an utterance, seconds
-        self.vad = Vad(2, RECOGNIZER_RATE)  # frame by frame, for the early look at partial results
         self.early_frames = max(1, round(early / self.vad.frame_length))
         self._quiet_frames = 0  # non-speech frames in a row inside the current utterance
         self._pending = b""
@@ -140,7 +161,6 @@ class Spotter:
     def finish(self) -> list[CommandEvent]:
         events: list[CommandEvent] = []
         tail = self._pending + b"\0" * (self.frame_bytes - len(self._pending))
-        self.endpointer.end_stream(tail)
         if self._in_utterance:
             self.decoder.process(tail)
             events += self._close(self._now())
@@ -154,7 +174,10 @@ class Spotter:
         self._consumed += len(frame) / 2 / RECOGNIZER_RATE
         self._recent.append((self._consumed, frame))
         was_in = self._in_utterance
-        self.endpointer.process(frame)
+        speech = self.vad.is_speech(frame)
+        if speech and self.canceller is not None and self.canceller.only_guide(self._now() - self.vad.frame_length, self._now()):
+            speech = False  # what is left of the guide's own voice after cancelling is not a person
+        self.endpointer.update(speech, self._consumed)
         if self._restart_at_next_speech and not self.endpointer.in_speech:
             self._restart_at_next_speech = False
         if not was_in and self.endpointer.in_speech and not self._restart_at_next_speech:
@@ -172,7 +195,7 @@ class Spotter:
             self.decoder.process(frame)
             if not self.endpointer.in_speech:
                 return self._close(self._now())
-            self._quiet_frames = 0 if self.vad.is_speech(frame) else self._quiet_frames + 1
+            self._quiet_frames = 0 if speech else self._quiet_frames + 1
             if self._quiet_frames == self.early_frames and self._interrupting(self.decoder.partial()):
                 self._restart_at_next_speech = True  # the endpointer is still in this speech
                 return self._close(self._now())
