@@ -47,7 +47,7 @@ class Recognition:
     threshold: float = 0.5  # minimum confidence to obey a command
     urgent_threshold: float = 0.3  # for pain and stop, which must not be missed
     echo_threshold: float = 0.85  # for a word the guide itself is saying right now
-    sphinx_threshold: float = 0.0  # PocketSphinx's posterior barely separates right from wrong
+    sphinx_threshold: float = 0.5  # PocketSphinx's fit against a free phone loop; see sphinx_engine
     noise_suppression: bool = False  # WebRTC noise suppression first: better in steady noise, worse in quiet
     echo_cancel: bool = True  # subtract the guide's own voice from the microphone signal
 

@@ -101,6 +101,10 @@ class EchoCanceller:
         self.previous = np.zeros(self.BLOCK)  # the reference block before this one
         self.residual_learning = self.residual_using = 0.0  # smoothed error energies
         self.erle = 0.0  # dB by which cancelling has recently weakened the echo
+        # How loud the guide is at the microphone for its loudness in the reference: averages
+        # over the last few seconds of its speech (a person's short command barely moves them).
+        self.heard_power = self.played_power = 0.0
+        self.played_recent: deque[float] = deque([0.0] * 12, maxlen=12)  # reference block energies, 120 ms
         # (block end, heard, expected residue, guide talking), 6 s of them
         self.recent: deque[tuple[float, float, float, bool]] = deque(maxlen=600)
         self.pending = np.zeros(0)
@@ -169,7 +173,15 @@ class EchoCanceller:
             achieved = 10 * np.log10(max(float(mic @ mic), 1.0) / max(float(error @ error), 1.0))
             if achieved > self.erle - 10:
                 self.erle = 0.95 * self.erle + 0.05 * achieved
-        residue = float(echo @ echo) / 10 ** (self.erle / 10)
+        played = float(ref @ ref)
+        self.played_recent.append(played)
+        if guide_talking:
+            self.heard_power = 0.995 * self.heard_power + 0.005 * float(mic @ mic)
+            self.played_power = 0.995 * self.played_power + 0.005 * played
+        # The guide's voice as it reaches the microphone: from the filter, or, while the filter
+        # is still learning, from how loud it has been arriving.
+        arriving = max(float(echo @ echo), self.heard_power / max(self.played_power, 1.0) * max(self.played_recent))
+        residue = arriving / 10 ** (self.erle / 10)
         self.recent.append((0.0, float(error @ error), residue, guide_talking))
         if residue > 0 and float(error @ error) < 10 * residue:
             error = error * self.FLOOR

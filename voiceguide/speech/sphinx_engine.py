@@ -3,14 +3,28 @@
 The search is a JSGF grammar of the command phrases and the numbers 0-10; the Spotter
 rejects whatever is not a whole, short, single phrase. Dither is on because digital
 silence (exact zeros) upsets the model's noise and cepstral-mean estimates.
+
+A grammar search has no way to say "none of these": any speech comes out as some phrase.
+So every utterance is also decoded as a free loop of phones, and the confidence is how close
+the grammar's best path comes to that loop's score, per frame. A real command fits the
+grammar about as well as any phone sequence fits; other speech forced onto a command fits far
+worse. Both decoders score every senone (compallsen), which makes their scores comparable.
 """
 
 from __future__ import annotations
+
+import math
+import os
 
 from voiceguide.commands import vocabulary
 from voiceguide.speech.recognizer import Word
 
 FRAMES_PER_SECOND = 100  # PocketSphinx's default frame rate
+# Confidence is a logistic of the per-frame score gap to the phone loop: 0.5 at MIDPOINT.
+# Set from scripts/bench_listen.py: at -10 about 99% of commands and a third of forced non-commands
+# pass; see the README.
+MIDPOINT = -10.0
+SCALE = 2.0
 
 
 class SphinxDecoder:
@@ -20,10 +34,12 @@ class SphinxDecoder:
         if language != "en":
             raise ValueError(f"PocketSphinx has a model for English only, not {language!r}; "
                              "use engine: vosk with a Vosk model for that language.")
-        from pocketsphinx import Decoder
+        from pocketsphinx import Decoder, get_model_path
 
         # A fixed seed keeps the dither, and so the results, the same from run to run.
-        self.decoder = Decoder(loglevel="FATAL", dither=True, seed=1)
+        self.decoder = Decoder(loglevel="FATAL", dither=True, seed=1, compallsen=True)
+        phone_lm = os.path.join(get_model_path(), "en-us", "en-us-phone.lm.bin")
+        self.phones = Decoder(loglevel="FATAL", dither=True, seed=1, compallsen=True, allphone=phone_lm)
         said = vocabulary(language)
         missing = [w for p in said for w in p.split() if not self.decoder.lookup_word(w)]
         if missing:
@@ -34,9 +50,11 @@ class SphinxDecoder:
 
     def start(self) -> None:
         self.decoder.start_utt()
+        self.phones.start_utt()
 
     def process(self, pcm: bytes) -> None:
         self.decoder.process_raw(pcm)
+        self.phones.process_raw(pcm)
 
     def partial(self) -> str:
         hyp = self.decoder.hyp()
@@ -44,10 +62,21 @@ class SphinxDecoder:
 
     def end(self) -> list[Word]:
         self.decoder.end_utt()
-        hyp = self.decoder.hyp()
+        self.phones.end_utt()
+        hyp, free = self.decoder.hyp(), self.phones.hyp()
         if hyp is None:
             return []
-        confidence = float(hyp.prob)  # posterior of the whole hypothesis, 0-1
+        confidence = self._confidence(hyp.best_score, free.best_score if free else 0.0)
         # Alternate pronunciations come back as "word(2)".
         return [Word(s.word.split("(")[0], s.start_frame / FRAMES_PER_SECOND, (s.end_frame + 1) / FRAMES_PER_SECOND, confidence)
                 for s in self.decoder.seg() or []]
+
+    def _confidence(self, grammar: float, free: float) -> float:
+        """0-1 from the two best-path scores (the bindings give them as exp(log score))."""
+        frames = max(1, self.decoder.n_frames())
+        if grammar <= 0:
+            return 0.0
+        if free <= 0:
+            return 1.0
+        gap = (math.log(grammar) - math.log(free)) / frames * 1e4
+        return 1 / (1 + math.exp(-(gap - MIDPOINT) / SCALE))
