@@ -89,6 +89,7 @@ class EchoCanceller:
     BLOCK = 160  # samples: 10 ms
     PARTS = 24
     STEP = 0.8
+    STANDS_OUT = 10.0  # a block this many times the expected residual echo holds something else
     FLOOR = 0.03  # gain for a block that holds only the guide's residual echo (-30 dB)
 
     def __init__(self, playback: Playback) -> None:
@@ -141,7 +142,7 @@ class EchoCanceller:
         was no more than its residual echo: no person's voice, whatever a voice detector says."""
         spans = [(heard, residue) for t, heard, residue, talking in self.recent
                  if talking and start < t <= end + self.BLOCK / RECOGNIZER_RATE]
-        return bool(spans) and 2 * sum(heard > 10 * residue for heard, residue in spans) < len(spans)
+        return bool(spans) and 2 * sum(heard > self.STANDS_OUT * residue for heard, residue in spans) < len(spans)
 
     def _echo(self, weights: np.ndarray) -> np.ndarray:
         return np.fft.irfft((weights * self.spectra).sum(axis=0), 2 * self.BLOCK)[self.BLOCK :]
@@ -183,7 +184,7 @@ class EchoCanceller:
         arriving = max(float(echo @ echo), self.heard_power / max(self.played_power, 1.0) * max(self.played_recent))
         residue = arriving / 10 ** (self.erle / 10)
         self.recent.append((0.0, float(error @ error), residue, guide_talking))
-        if residue > 0 and float(error @ error) < 10 * residue:
+        if residue > 0 and float(error @ error) < self.STANDS_OUT * residue:
             error = error * self.FLOOR
         if guide_talking:
             self.power = 0.9 * self.power + 0.1 * np.abs(self.spectra[0]) ** 2
