@@ -234,7 +234,7 @@ def guide_over(person: np.ndarray | None, under: int, cache: Path) -> tuple[list
 def test_echo_canceller_hears_a_person_over_the_guide_but_not_the_guide(cache):
     alone, _ = guide_over(None, 0, cache)
     assert alone == []
-    # Once the canceller has learned the echo path (about ten seconds of the guide's speech).
+    # Once the canceller has had a few sentences of the guide's speech to learn the echo path.
     for phrase, voice, under in (("stop", ENGLISH, 4), ("pain", PERSON, 5), ("pause", PERSON, 4)):
         events, word_end = guide_over(speak(phrase, voice, cache), under, cache)
         assert [e.text for e in events] == [phrase]

@@ -62,7 +62,7 @@ class Playback:
         """The n samples played from session time `start` (silence where nothing played)."""
         out = np.zeros(n, np.float32)
         first = int(round(start * RECOGNIZER_RATE))
-        for at, samples in self.pieces[-4:]:  # only the latest utterances can still be sounding
+        for at, samples in self.pieces:
             offset = int(round(at * RECOGNIZER_RATE)) - first
             lo, hi = max(0, offset), min(n, offset + len(samples))
             if lo < hi:
@@ -121,39 +121,50 @@ class EchoCanceller:
         reference = self.playback.span(start, usable).astype(np.float64)
         out = np.empty(usable)
         for i in range(0, usable, self.BLOCK):
-            out[i : i + self.BLOCK] = self._block(self.pending[i : i + self.BLOCK], reference[i : i + self.BLOCK])
-            self.recent[-1] = (start + (i + self.BLOCK) / RECOGNIZER_RATE, *self.recent[-1][1:])
+            end = start + (i + self.BLOCK) / RECOGNIZER_RATE
+            out[i : i + self.BLOCK] = self._block(self.pending[i : i + self.BLOCK], reference[i : i + self.BLOCK], end)
         self.pending = self.pending[usable:]
         self.pending_start = start + usable / RECOGNIZER_RATE
         return AudioChunk(np.clip(np.round(out), -32768, 32767).astype(np.int16), RECOGNIZER_RATE, 1, start)
+
+    def _blocks(self, start: float, end: float) -> list[tuple[float, float, bool]]:
+        """(heard, expected residue, guide talking) of the blocks ending from `start` to `end`."""
+        found = []
+        for t, heard, residue, talking in reversed(self.recent):  # newest first: stop once past `start`
+            if t <= start:
+                break
+            if t <= end + self.BLOCK / RECOGNIZER_RATE:
+                found.append((heard, residue, talking))
+        return found
 
     def above_echo(self, start: float, end: float) -> float | None:
         """dB by which what was heard from `start` to `end` exceeds the guide's expected residual
         echo; None when the guide was silent then. A person's words stand well above it; a
         fragment of the guide's own voice does not."""
-        spans = [(heard, residue) for t, heard, residue, _ in self.recent if start < t <= end + self.BLOCK / RECOGNIZER_RATE]
-        residue = sum(r for _, r in spans)
+        spans = self._blocks(start, end)
+        residue = sum(r for _, r, _ in spans)
         if not spans or residue <= 0:
             return None
-        return 10 * float(np.log10(max(sum(h for h, _ in spans), 1.0) / residue))
+        return 10 * float(np.log10(max(sum(h for h, _, _ in spans), 1.0) / residue))
 
     def only_guide(self, start: float, end: float) -> bool:
         """True when the guide was talking from `start` to `end` and most of what was heard then
         was no more than its residual echo: no person's voice, whatever a voice detector says."""
-        spans = [(heard, residue) for t, heard, residue, talking in self.recent
-                 if talking and start < t <= end + self.BLOCK / RECOGNIZER_RATE]
+        spans = [(heard, residue) for heard, residue, talking in self._blocks(start, end) if talking]
         return bool(spans) and 2 * sum(heard > self.STANDS_OUT * residue for heard, residue in spans) < len(spans)
 
     def _echo(self, weights: np.ndarray) -> np.ndarray:
         return np.fft.irfft((weights * self.spectra).sum(axis=0), 2 * self.BLOCK)[self.BLOCK :]
 
-    def _block(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    def _block(self, mic: np.ndarray, ref: np.ndarray, end: float) -> np.ndarray:
         b = self.BLOCK
         self.spectra = np.roll(self.spectra, 1, axis=0)
         self.spectra[0] = np.fft.rfft(np.concatenate([self.previous, ref]))
         self.previous = ref
+        heard, played = float(mic @ mic), float(ref @ ref)
+        self.played_recent.append(played)
         if not self.spectra.any():
-            self.recent.append((0.0, float(mic @ mic), 0.0, False))
+            self.recent.append((end, heard, 0.0, False))
             return mic  # the guide has been silent for the whole filter span: nothing to cancel
         error = mic - self._echo(self.using)
         trial = mic - self._echo(self.learning)
@@ -167,25 +178,21 @@ class EchoCanceller:
             self.learning = self.using.copy()  # thrown off (someone talking): start again from the good one
             self.residual_learning = self.residual_using
             trial = error
-        guide_talking = float(ref @ ref) > 1e3 * b
+        left = float(error @ error)
         echo = mic - error
+        guide_talking = played > 1e3 * b
         if guide_talking:
             # A running average in dB; blocks far below it are a person talking, not the filter.
-            achieved = 10 * np.log10(max(float(mic @ mic), 1.0) / max(float(error @ error), 1.0))
+            achieved = 10 * np.log10(max(heard, 1.0) / max(left, 1.0))
             if achieved > self.erle - 10:
                 self.erle = 0.95 * self.erle + 0.05 * achieved
-        played = float(ref @ ref)
-        self.played_recent.append(played)
-        if guide_talking:
-            self.heard_power = 0.995 * self.heard_power + 0.005 * float(mic @ mic)
+            self.heard_power = 0.995 * self.heard_power + 0.005 * heard
             self.played_power = 0.995 * self.played_power + 0.005 * played
         # The guide's voice as it reaches the microphone: from the filter, or, while the filter
         # is still learning, from how loud it has been arriving.
         arriving = max(float(echo @ echo), self.heard_power / max(self.played_power, 1.0) * max(self.played_recent))
         residue = arriving / 10 ** (self.erle / 10)
-        self.recent.append((0.0, float(error @ error), residue, guide_talking))
-        if residue > 0 and float(error @ error) < self.STANDS_OUT * residue:
-            error = error * self.FLOOR
+        self.recent.append((end, left, residue, guide_talking))
         if guide_talking:
             self.power = 0.9 * self.power + 0.1 * np.abs(self.spectra[0]) ** 2
             gradient = np.fft.rfft(np.concatenate([np.zeros(b), trial]))
@@ -194,6 +201,8 @@ class EchoCanceller:
             taps = np.fft.irfft(update, 2 * b, axis=1)
             taps[:, b:] = 0
             self.learning += self.STEP * np.fft.rfft(taps, axis=1)
+        if residue > 0 and left < self.STANDS_OUT * residue:
+            return error * self.FLOOR
         return error
 
 

@@ -138,7 +138,7 @@ class Spotter:
         self._consumed = 0.0  # seconds of audio fed so far
         self._start = 0.0  # clock time of audio second 0
         self._in_utterance = False
-        self._restart_at_next_speech = False  # set after dropping over-long speech
+        self._restart_at_next_speech = False  # skip the rest of this speech (too long, or cut early)
         self._utt_start = 0.0
         self.rejected: list[tuple[str, str]] = []  # (text, why), for benchmarks and debugging
 
