@@ -156,7 +156,7 @@ def score(events, placed, language: str) -> tuple[int, int, list[tuple[bool, flo
     return correct, wrong, latencies
 
 
-def run_engine(engine: str, language: str, quick: bool, suppress: bool, out: multiprocessing.Queue) -> None:
+def run_engine(engine: str, language: str, quick: bool, suppress: str, out: multiprocessing.Queue) -> None:
     from voiceguide.config import Recognition
     from voiceguide.speech.listening import build_recognizer
 
@@ -221,7 +221,7 @@ def report(r: dict) -> None:
         return np.array(chosen) * 1000 if chosen else np.array([np.nan])
 
     lat, fast, other = ms(lambda u: True), ms(lambda u: u), ms(lambda u: not u)
-    print(f"\n## {name}{' with noise suppression' if r['suppress'] else ''}  "
+    print(f"\n## {name}, noise suppression {r['suppress']}  "
           f"({r['voices']} voices; {len(command_phrases(r['language']))} phrases each)\n")
     print("| condition | correct | of | accuracy | wrong/extra |")
     print("|---|---|---|---|---|")
@@ -256,7 +256,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default="pocketsphinx-en,vosk-ko", help="comma-separated ENGINE-LANGUAGE")
     parser.add_argument("--quick", action="store_true", help="3 voices, 10 dB only")
-    parser.add_argument("--noise-suppression", action="store_true", help="WebRTC noise suppression on")
+    parser.add_argument("--noise-suppression", choices=("auto", "always", "never"), default="auto",
+                        help="WebRTC noise suppression (recognition.noise_suppression)")
     args = parser.parse_args()
     print(f"command: {' '.join(sys.argv)}")
     for spec in args.engines.split(","):

@@ -21,6 +21,7 @@ def test_shipped_config_is_valid_and_matches_the_defaults():
     ("voice_rate: 160\nvolume: 11\n", 2, "unknown setting 'volume'"),
     ("recognition:\n  threshold: 1.5\n", 2, "between 0 and 1"),
     ("counting:\n  beat_seconds: 5\n", 2, "between fastest_beat and slowest_beat"),
+    ("recognition:\n  noise_suppression: sometimes\n", 2, "use one of: auto, always, never"),
 ])
 def test_bad_settings_are_refused(tmp_path, text, line, words):
     path = tmp_path / "config.yaml"
@@ -41,3 +42,10 @@ def test_cli_uses_the_config_log_dir_and_reports_errors(tmp_path):
     config.write_text("log_dir: [\n")
     result = run_cli("--config", str(config), "log", "list")
     assert result.returncode == 2 and f"{config}:" in result.stderr and "not valid YAML" in result.stderr
+
+
+def test_noise_suppression_takes_a_choice_or_the_earlier_true_or_false(tmp_path):
+    path = tmp_path / "config.yaml"
+    for written, meant in (("auto", "auto"), ("always", "always"), ("never", "never"), ("true", "always"), ("false", "never")):
+        path.write_text(f"recognition:\n  noise_suppression: {written}\n")
+        assert load_config(path).recognition.noise_suppression == meant

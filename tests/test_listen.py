@@ -239,3 +239,76 @@ def test_echo_canceller_hears_a_person_over_the_guide_but_not_the_guide(cache):
         events, word_end = guide_over(speak(phrase, voice, cache), under, cache)
         assert [e.text for e in events] == [phrase]
         assert word_end - 0.1 < events[0].word_end and events[0].emitted_at < word_end + 0.3
+
+
+def commands_in(condition: str, cache: Path) -> tuple[list[CommandEvent], list[tuple[str, str]]]:
+    """Every first phrase in the recorded voice after two of the guide's sentences, under
+    `condition`: pink noise at 10 dB SNR, or a reverberant room. (events, rejections)"""
+    from voiceguide.corpus import mix_at_snr, noise, reverb
+
+    warm_up = [("", speak(text, Voice("en", 160), cache)) for text in GUIDE_SAYS[:2]]
+    said = [(phrases("en")[c][0], speak(phrases("en")[c][0], PERSON, cache)) for c in phrases("en")]
+    stream, _ = build_stream(warm_up + said, 1.0)
+    if condition == "room":
+        stream = reverb(stream)
+    else:
+        stream = mix_at_snr(stream, noise("pink", len(stream), 0), 10, np.abs(stream) > 200)
+    recognizer = build_recognizer("en", Config(), "pocketsphinx", announce=False)
+    events = []
+    for chunk in split(AudioChunk(dither(stream), RECOGNIZER_RATE)):
+        events += recognizer.feed(chunk)
+    return events + recognizer.finish(), recognizer.rejected
+
+
+def test_steady_noise_does_not_hold_the_listener_in_one_endless_utterance(cache):
+    # The voice detector alone calls pink noise speech, and no command would ever end.
+    events, rejected = commands_in("pink", cache)
+    assert ("", "speech without a pause") not in rejected
+    assert len(events) + len(rejected) >= len(phrases("en"))
+    assert {"status", "slower", "faster"} <= {e.text for e in events}
+
+
+def test_a_rooms_echo_after_a_command_is_not_held_against_it(cache):
+    events, _ = commands_in("room", cache)
+    assert {"next", "pain", "stop", "status", "slower", "faster"} <= {e.text for e in events}
+
+
+def test_noise_suppression_is_used_only_in_a_noisy_room():
+    from voiceguide.corpus import noise
+    from voiceguide.speech.recognizer import NoiseCleaner
+
+    quiet = dither(silence(3.0)).tobytes()
+    noisy = (noise("white", 3 * RECOGNIZER_RATE, 0) * 300).astype("<i2").tobytes()
+    frame = 960  # 30 ms
+    for audio, cleaned in ((quiet, False), (noisy, True)):
+        cleaner = NoiseCleaner()
+        out = b"".join(cleaner.process(audio[i : i + frame]) for i in range(0, len(audio), frame))
+        tail = np.frombuffer(out[-RECOGNIZER_RATE:], "<i2").astype(np.float64)
+        before = np.frombuffer(audio[-RECOGNIZER_RATE:], "<i2").astype(np.float64)
+        if cleaned:
+            assert np.mean(tail**2) < np.mean(before**2) / 10  # at least 10 dB quieter
+        else:
+            assert out == audio
+
+
+def test_a_person_talking_over_the_guide_does_not_unteach_the_echo_canceller(cache):
+    from voiceguide.speech.echo import EchoCanceller, Playback
+
+    reference, at = Playback(), 0.5
+    for text in GUIDE_SAYS:
+        audio = AudioChunk(speak(text, Voice("en", 160), cache), RECOGNIZER_RATE)
+        reference.played(audio, at)
+        at += audio.seconds + 0.3
+    mic = np.roll(reference.span(0.0, int(at * RECOGNIZER_RATE)), int(0.03 * RECOGNIZER_RATE))
+    start, sentence = reference.pieces[4][0], reference.pieces[4][1]
+    person = speak("that hurts, please stop", PERSON, cache).astype(np.float64)
+    person *= np.sqrt(np.mean(sentence[np.abs(sentence) > 200] ** 2) / np.mean(person[np.abs(person) > 200] ** 2))
+    i = int((start + 0.5) * RECOGNIZER_RATE)
+    mic[i : i + len(person)] += person
+    canceller = EchoCanceller(reference)
+    heard = dither(np.clip(mic, -32768, 32767).astype(np.int16))
+    out = np.concatenate([canceller.process(c).samples for c in split(AudioChunk(heard, RECOGNIZER_RATE))])
+    # The last sentence, after the person stopped: the guide's voice must still be cancelled.
+    last = slice(int(reference.pieces[5][0] * RECOGNIZER_RATE), len(out))
+    left = np.mean(out[last].astype(np.float64) ** 2) / np.mean(heard[last].astype(np.float64) ** 2)
+    assert 10 * np.log10(left) < -30

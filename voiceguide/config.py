@@ -48,7 +48,7 @@ class Recognition:
     urgent_threshold: float = 0.3  # for pain and stop, which must not be missed
     echo_threshold: float = 0.85  # for a word the guide itself is saying right now
     sphinx_threshold: float = 0.5  # PocketSphinx's fit against a free phone loop; see sphinx_engine
-    noise_suppression: bool = False  # WebRTC noise suppression first: better in steady noise, worse in quiet
+    noise_suppression: str = "auto"  # WebRTC noise suppression: auto (when the room is noisy), always, never
     echo_cancel: bool = True  # subtract the guide's own voice from the microphone signal
 
 
@@ -72,7 +72,8 @@ class Config:
         return hashlib.sha256(data.encode()).hexdigest()[:12]
 
 
-_CHOICES = {"language": LANGUAGES, "engine": ("auto", "vosk", "pocketsphinx")}
+_CHOICES = {"language": LANGUAGES, "engine": ("auto", "vosk", "pocketsphinx"),
+            "noise_suppression": ("auto", "always", "never")}
 _POSITIVE = {"beat_seconds", "slowest_beat", "fastest_beat", "step", "voice_rate", "sessions_per_week"}
 _FRACTIONS = {"threshold", "urgent_threshold", "echo_threshold", "sphinx_threshold"}
 
@@ -145,6 +146,8 @@ def _value(key: str, name: str, value: Any, default: Any, path: Path, line: int 
         return type(default)(value)
     if value is None:
         value = ""
+    if key == "noise_suppression" and isinstance(value, bool):
+        value = "always" if value else "never"  # how earlier versions took this setting
     if not isinstance(value, str):
         raise bad("text", repr(default))
     if key in _CHOICES and value not in _CHOICES[key]:

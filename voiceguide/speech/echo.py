@@ -91,6 +91,8 @@ class EchoCanceller:
     STEP = 0.8
     STANDS_OUT = 10.0  # a block this many times the expected residual echo holds something else
     FLOOR = 0.03  # gain for a block that holds only the guide's residual echo (-30 dB)
+    PATH_CHANGED = 200  # blocks (2 s) of the guide's speech: standing out this long is a changed echo path
+    LEARNED = 10.0  # dB of echo return loss enhancement from which a person can be told from the echo
 
     def __init__(self, playback: Playback) -> None:
         self.playback = playback
@@ -110,6 +112,8 @@ class EchoCanceller:
         self.recent: deque[tuple[float, float, float, bool]] = deque(maxlen=600)
         self.pending = np.zeros(0)
         self.pending_start = 0.0
+        self.overlap = 0  # blocks of the guide's speech in a row in which something else was heard
+        self.talking_blocks = 0
 
     def process(self, chunk: AudioChunk) -> AudioChunk:
         """Echo-free audio for whole blocks of `chunk` (a few ms may wait for the next chunk)."""
@@ -168,33 +172,46 @@ class EchoCanceller:
             return mic  # the guide has been silent for the whole filter span: nothing to cancel
         error = mic - self._echo(self.using)
         trial = mic - self._echo(self.learning)
-        self.residual_using = 0.9 * self.residual_using + 0.1 * float(error @ error)
-        self.residual_learning = 0.9 * self.residual_learning + 0.1 * float(trial @ trial)
-        if self.residual_learning < 0.8 * self.residual_using:
-            self.using = self.learning.copy()  # the background filter has learned something better
-            self.residual_using = self.residual_learning
-            error = trial
-        elif self.residual_learning > 4 * self.residual_using + 1e3 * b:
-            self.learning = self.using.copy()  # thrown off (someone talking): start again from the good one
-            self.residual_learning = self.residual_using
-            trial = error
         left = float(error @ error)
-        echo = mic - error
         guide_talking = played > 1e3 * b
+        # The guide's voice as it reaches the microphone: from the filter, or, while the filter
+        # is still learning, from how loud it has been arriving.
+        echo = mic - error
+        arriving = max(float(echo @ echo), self.heard_power / max(self.played_power, 1.0) * max(self.played_recent))
+        residue = arriving / 10 ** (self.erle / 10)
+        # Far more left than the expected residue: someone else is talking (or the echo path
+        # changed, if it goes on for longer than anyone gives a command). What the microphone
+        # hears then is not the guide's echo, so nothing is learnt from it: adapting on a
+        # person's voice would wreck the filter just when their command must come through.
+        # Until the filter has learned the path, nothing can be told apart: it learns from all.
+        someone_else = residue > 0 and left >= self.STANDS_OUT * residue
         if guide_talking:
+            self.overlap = self.overlap + 1 if someone_else else 0
+        trusted = self.erle < self.LEARNED or not someone_else or self.overlap > self.PATH_CHANGED
+        if trusted:
+            self.residual_using = 0.9 * self.residual_using + 0.1 * left
+            self.residual_learning = 0.9 * self.residual_learning + 0.1 * float(trial @ trial)
+            if self.residual_learning < 0.8 * self.residual_using:
+                self.using = self.learning.copy()  # the background filter has learned something better
+                self.residual_using = self.residual_learning
+                error, left = trial, float(trial @ trial)
+            elif self.residual_learning > 4 * self.residual_using + 1e3 * b:
+                self.learning = self.using.copy()  # thrown off: start again from the good one
+                self.residual_learning = self.residual_using
+                trial = error
+        if guide_talking and trusted:
             # A running average in dB; blocks far below it are a person talking, not the filter.
             achieved = 10 * np.log10(max(heard, 1.0) / max(left, 1.0))
             if achieved > self.erle - 10:
                 self.erle = 0.95 * self.erle + 0.05 * achieved
-            self.heard_power = 0.995 * self.heard_power + 0.005 * heard
-            self.played_power = 0.995 * self.played_power + 0.005 * played
-        # The guide's voice as it reaches the microphone: from the filter, or, while the filter
-        # is still learning, from how loud it has been arriving.
-        arriving = max(float(echo @ echo), self.heard_power / max(self.played_power, 1.0) * max(self.played_recent))
-        residue = arriving / 10 ** (self.erle / 10)
+            self.talking_blocks += 1
+            weight = max(0.005, 1 / self.talking_blocks)  # a plain mean until there are enough blocks
+            self.heard_power = (1 - weight) * self.heard_power + weight * heard
+            self.played_power = (1 - weight) * self.played_power + weight * played
         self.recent.append((end, left, residue, guide_talking))
         if guide_talking:
             self.power = 0.9 * self.power + 0.1 * np.abs(self.spectra[0]) ** 2
+        if guide_talking and trusted:
             gradient = np.fft.rfft(np.concatenate([np.zeros(b), trial]))
             update = self.spectra.conj() * gradient / (self.PARTS * self.power + 1e-3)
             # Keep each partition b taps long (the overlap-save constraint).

@@ -40,7 +40,7 @@ def build_recognizer(language: str, config: Config, engine: str | None = None,
     rec = config.recognition
     thresholds = (Thresholds(rec.threshold, rec.urgent_threshold) if name == "vosk"
                   else Thresholds(rec.sphinx_threshold, min(rec.sphinx_threshold, rec.urgent_threshold)))
-    cleaner = NoiseCleaner() if rec.noise_suppression else None
+    cleaner = None if rec.noise_suppression == "never" else NoiseCleaner(always=rec.noise_suppression == "always")
     return Spotter(decoder, language, thresholds, cleaner=cleaner)
 
 

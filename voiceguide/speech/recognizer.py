@@ -5,7 +5,12 @@ contain the same words inside longer sentences ("stop if your knees hurt"). So a
 obeyed only when a whole stretch of speech, bounded by silence, is one command phrase:
 
   audio -> voice activity endpointer -> one utterance at a time -> engine decoder
-        -> the utterance's words must be exactly one phrase, short enough, confident enough.
+        -> the utterance's words must be exactly one phrase, short enough, confident enough,
+           and explain all of its speech.
+
+"All of its speech" runs from where the endpointer found speech starting to the last frame
+within 20 dB of the utterance's loudest: a room's reverberant tail fades below that and is not
+held against the words, while the rest of a sentence around a command word is.
 
 The endpointer closes an utterance after a short silence (window * ratio, 180 ms), far sooner
 than an engine's own end-of-utterance rule, which keeps the delay after the last word small.
@@ -29,7 +34,7 @@ if TYPE_CHECKING:
     from voiceguide.speech.echo import EchoCanceller
 
 PREROLL = 0.3  # seconds of audio before the detected speech start given to the decoder
-SHORT = 1.0  # seconds; speech this short holds no sentence around a command word
+SHORT = 0.8  # seconds; speech this short holds no sentence around a command word
 
 
 @dataclass(frozen=True)
@@ -66,31 +71,78 @@ class Recognizer(Protocol):
 class Thresholds:
     normal: float = 0.5
     urgent: float = 0.3  # pain and stop: missing them costs most
-    max_utterance: float = 1.8  # seconds; longer speech is a sentence, not a command
+    max_utterance: float = 1.6  # seconds; longer speech is a sentence, not a command
     coverage: float = 0.6  # the phrase's words must span this share of the utterance
+    outside: float = 0.25  # seconds of speech before or after the words that they leave unexplained
     above_echo: float = 10.0  # dB over the guide's residual echo for words said while it talks
+
+
+class Levels:
+    """Frame levels in dBFS and a running background floor (a low percentile of the last 3 s).
+
+    In a noisy room WebRTC's detector calls the noise itself speech, so there a frame must also
+    stand MARGIN dB above the floor to count. In a quiet room the detector alone decides: its
+    hangover keeps a sentence's short pauses inside the sentence, so no fragment of it passes
+    for a command.
+    """
+
+    NOISY = -55.0  # dBFS: a floor this loud is noise, not a quiet room's microphone hiss
+    MARGIN = 9.0  # dB over the floor, in a noisy room
+    HISTORY = 100  # frames (3 s, with 30 ms frames) behind the floor estimate
+    PERCENTILE = 10  # the floor: quieter than 90% of the recent frames
+    LOUD = 20.0  # dB under an utterance's peak that still counts as its speech, not its echo
+
+    def __init__(self) -> None:
+        self.history: deque[float] = deque(maxlen=self.HISTORY)
+        self.floor = -120.0
+        self.frames = 0
+
+    @staticmethod
+    def level(frame: bytes) -> float:
+        """dBFS of 16-bit samples."""
+        samples = np.frombuffer(frame, "<i2").astype(np.float64)
+        return float(10 * np.log10(np.mean(samples**2) / 32768**2 + 1e-12))
+
+    def update(self, level: float) -> bool:
+        """Add one frame; True when it stands out from the floor."""
+        self.history.append(level)
+        self.frames += 1
+        if self.frames % 5 == 1:  # every 150 ms is often enough
+            self.floor = float(np.percentile(self.history, self.PERCENTILE))
+        return self.floor < self.NOISY or level > self.floor + self.MARGIN
+
+
+def loud_end_of(levels: list[tuple[float, float]], below_peak: float) -> float:
+    """End time of the last frame within `below_peak` dB of the loudest; levels: (end, dB)."""
+    peak = max(level for _, level in levels)
+    return next(t for t, level in reversed(levels) if level >= peak - below_peak)
 
 
 class NoiseCleaner:
     """WebRTC noise suppression (webrtc-noise-gain) on 10 ms frames.
 
-    Steady noise otherwise reads as endless speech to the endpointer. Automatic gain stays off
-    by default: on the benchmark it cost accuracy in quiet conditions.
+    It makes steady noise (a fan, traffic) far easier on both the voice detector and the
+    decoder, but costs a little accuracy in a quiet room; so unless told to clean `always`, its
+    output is used only while the background floor is above NOISY. It runs all the time either
+    way, to keep its noise estimate current. Automatic gain stays off: on the benchmark it cost
+    accuracy in quiet conditions.
     """
 
     FRAME = RECOGNIZER_RATE // 100 * 2  # bytes in 10 ms
 
-    def __init__(self, gain_dbfs: int = 0, suppression: int = 2) -> None:
+    def __init__(self, always: bool = False, suppression: int = 2) -> None:
         from webrtc_noise_gain import AudioProcessor
 
-        self.processor = AudioProcessor(gain_dbfs, suppression)
-        self._rest = b""
+        self.processor = AudioProcessor(0, suppression)
+        self.always = always
+        self.background = Levels()
 
-    def process(self, pcm: bytes) -> bytes:
-        data = self._rest + pcm
-        usable = len(data) - len(data) % self.FRAME
-        self._rest = data[usable:]
-        return b"".join(self.processor.Process10ms(data[i : i + self.FRAME]).audio for i in range(0, usable, self.FRAME))
+    def process(self, frame: bytes) -> bytes:
+        """The frame to hear: cleaned, or as it was in a quiet room. Whole 10 ms frames only."""
+        cleaned = b"".join(self.processor.Process10ms(frame[i : i + self.FRAME]).audio
+                           for i in range(0, len(frame), self.FRAME))
+        self.background.update(Levels.level(frame))
+        return cleaned if self.always or self.background.floor > Levels.NOISY else frame
 
 
 class Endpoint:
@@ -134,12 +186,15 @@ class Spotter:
         self.early_frames = max(1, round(early / self.vad.frame_length))
         self._quiet_frames = 0  # non-speech frames in a row inside the current utterance
         self._pending = b""
-        self._recent: deque[tuple[float, bytes]] = deque(maxlen=int((window + PREROLL) * 40) + 4)
+        self.levels = Levels()
+        self._utt_levels: list[tuple[float, float]] = []  # (frame end, dB) of the current utterance
+        self._recent: deque[tuple[float, bytes, float]] = deque(maxlen=int((window + PREROLL) * 40) + 4)
         self._consumed = 0.0  # seconds of audio fed so far
         self._start = 0.0  # clock time of audio second 0
         self._in_utterance = False
         self._restart_at_next_speech = False  # skip the rest of this speech (too long, or cut early)
-        self._utt_start = 0.0
+        self._utt_start = 0.0  # clock time of the decoder's first sample
+        self._utt_origin = self._speech_start = 0.0  # the same, and where speech began, in audio seconds
         self.rejected: list[tuple[str, str]] = []  # (text, why), for benchmarks and debugging
 
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]:
@@ -150,7 +205,7 @@ class Spotter:
         if not self._consumed and not self._pending:
             self._start = chunk.timestamp
         pcm = chunk.samples.astype("<i2").tobytes()
-        data = self._pending + (self.cleaner.process(pcm) if self.cleaner else pcm)
+        data = self._pending + pcm
         events: list[CommandEvent] = []
         usable = len(data) - len(data) % self.frame_bytes
         for i in range(0, usable, self.frame_bytes):
@@ -172,9 +227,13 @@ class Spotter:
 
     def _frame(self, frame: bytes) -> list[CommandEvent]:
         self._consumed += len(frame) / 2 / RECOGNIZER_RATE
-        self._recent.append((self._consumed, frame))
+        if self.cleaner is not None:
+            frame = self.cleaner.process(frame)
+        level = Levels.level(frame)
+        stands_out = self.levels.update(level)
+        speech = self.vad.is_speech(frame) and stands_out
+        self._recent.append((self._consumed, frame, level))
         was_in = self._in_utterance
-        speech = self.vad.is_speech(frame)
         if speech and self.canceller is not None and self.canceller.only_guide(self._now() - self.vad.frame_length, self._now()):
             speech = False  # what is left of the guide's own voice after cancelling is not a person
         self.endpointer.update(speech, self._consumed)
@@ -185,14 +244,18 @@ class Spotter:
             # from a little before its start too, since the model needs the onset and some silence.
             self._in_utterance = True
             first = self.endpointer.speech_start - PREROLL
-            self._utt_start = self._start + max(0.0, first)
+            self._speech_start, self._utt_origin = self.endpointer.speech_start, max(0.0, first)
+            self._utt_start = self._start + self._utt_origin
             self.decoder.start()
             self._quiet_frames = 0
-            for end, old in self._recent:
+            self._utt_levels = []
+            for end, old, old_level in self._recent:
                 if end > first:
                     self.decoder.process(old)
+                    self._utt_levels.append((end, old_level))
         elif was_in:
             self.decoder.process(frame)
+            self._utt_levels.append((self._consumed, level))
             if not self.endpointer.in_speech:
                 return self._close(self._now())
             self._quiet_frames = 0 if speech else self._quiet_frames + 1
@@ -226,9 +289,16 @@ class Spotter:
             self.rejected.append((said, "not one phrase"))
             return []
         command, value = self.index[said]
-        utterance = now - self._utt_start - PREROLL
+        # From the start of speech to the end of its loud part (a room's reverberant tail is not
+        # speech), in the decoder's time.
+        loud_end = max(spoken[-1].end, loud_end_of(self._utt_levels, Levels.LOUD) - self._utt_origin)
+        utterance = loud_end - (self._speech_start - self._utt_origin)
         covered = spoken[-1].end - spoken[0].start
-        too_sparse = utterance > SHORT and covered < self.thresholds.coverage * (utterance - self.endpointer_tail)
+        too_sparse = utterance > SHORT and covered < self.thresholds.coverage * utterance
+        unexplained = (spoken[0].start - (self._speech_start - self._utt_origin)) + (loud_end - spoken[-1].end)
+        if unexplained > self.thresholds.outside:
+            self.rejected.append((said, f"{unexplained:.2f} s of speech outside the words"))
+            return []
         if utterance > self.thresholds.max_utterance or too_sparse:
             # A sentence that merely contains a command word decodes as that word plus silence.
             self.rejected.append((said, f"{covered:.2f} s of words in {utterance:.2f} s of speech"))
