@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The guide hearing itself, and a person talking over it.
 
-    .venv/bin/python scripts/bench_echo.py [--routines si-joint,si-joint-floor] [--trials 24]
+    .venv/bin/python scripts/bench_echo.py [--routines si-joint,si-joint-floor] [--trials 24] [--gains 0,-6] [--jobs 2]
 
 The guide's own rendered voice is mixed into the microphone signal at 0 and -6 dB with a
 30 ms delay (`run --echo-gain --echo-delay`), as from a speaker beside the microphone.
@@ -62,14 +62,14 @@ def run_args(routine: str, wav: Path, gain: float, log_dir: Path, config: Path) 
             "--echo-gain", str(gain), "--echo-delay", str(DELAY_MS), "--log-dir", str(log_dir)]
 
 
-def false_commands(routines: list[str], tmp: Path, configs: dict[str, Path]) -> None:
+def false_commands(routines: list[str], gains: list[float], tmp: Path, configs: dict[str, Path]) -> None:
     print("| routine | echo | cancellation | commands acted on (all false) | numbers heard outside a pain rating (no effect) "
           "| ignored as own echo | session |")
     print("|---|---|---|---|---|---|---|")
     quiet = tmp / "quiet.wav"
     write_wav(quiet, AudioChunk(dither(silence(MINUTES * 60)), RECOGNIZER_RATE))
     for routine in routines:
-        for gain in GAINS:
+        for gain in gains:
             for label, config in configs.items():
                 lines = run(run_args(routine, quiet, gain, tmp / f"{routine}{gain}{label}", config))
                 heard = [x for x in lines if x["type"] == "command"]
@@ -122,17 +122,20 @@ def trial(job: tuple[int, float, float, float, str, Voice, Path, Path]) -> tuple
     return hit is not None, (hit["t"] - word_end) if hit else None, len(commands) - (hit is not None)
 
 
-def barge_in(trials: int, tmp: Path, config: Path) -> None:
+def barge_in(trials: int, gains: list[float], jobs: int, tmp: Path, config: Path) -> None:
     schedule = [s for s in guide_schedule(tmp, config) if s[1] - s[0] >= 2.0 and s[0] < LATEST]
     picks = [schedule[int(i * len(schedule) / trials)] for i in range(trials)]
     print("| echo | person's commands over the guide's speech | caught | other commands | barge-in delay p50 / p95 (ms) |")
     print("|---|---|---|---|---|")
-    for gain in GAINS:
-        jobs = [(i, gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
+    for gain in gains:
+        work = [(i, gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
                 for i, s in enumerate(picks)]
-        # Fresh interpreters: the runs above leave threads behind that a forked child would inherit.
-        with multiprocessing.get_context("spawn").Pool(2) as pool:
-            results = pool.map(trial, jobs)
+        if jobs == 1:
+            results = [trial(job) for job in work]
+        else:
+            # Fresh interpreters: the runs above leave threads behind that a forked child would inherit.
+            with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+                results = pool.map(trial, work)
         caught = sum(r[0] for r in results)
         delays = np.array([r[1] for r in results if r[1] is not None]) * 1000
         p50, p95 = (np.percentile(delays, 50), np.percentile(delays, 95)) if len(delays) else (np.nan, np.nan)
@@ -144,6 +147,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--routines", default="si-joint,si-joint-floor")
     parser.add_argument("--trials", type=int, default=24, help="barge-in runs per echo level")
+    parser.add_argument("--gains", default=",".join(str(g) for g in GAINS), help="echo levels in dB, comma-separated")
+    parser.add_argument("--jobs", type=int, default=2, help="barge-in runs at once (1: in this process)")
     args = parser.parse_args()
     print(f"command: {' '.join(sys.argv)}\n")
     with tempfile.TemporaryDirectory() as name:
@@ -151,9 +156,11 @@ def main() -> None:
         configs = {"on": tmp / "cancel-on.yaml", "off": tmp / "cancel-off.yaml"}
         configs["on"].write_text("recognition:\n  echo_cancel: true\n")
         configs["off"].write_text("recognition:\n  echo_cancel: false\n")
-        false_commands(args.routines.split(","), tmp, configs)
-        print()
-        barge_in(args.trials, tmp, configs["on"])
+        gains = [float(g) for g in args.gains.split(",")]
+        if args.routines:
+            false_commands(args.routines.split(","), gains, tmp, configs)
+            print()
+        barge_in(args.trials, gains, args.jobs, tmp, configs["on"])
 
 
 if __name__ == "__main__":

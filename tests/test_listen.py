@@ -300,15 +300,17 @@ def test_a_person_talking_over_the_guide_does_not_unteach_the_echo_canceller(cac
         reference.played(audio, at)
         at += audio.seconds + 0.3
     mic = np.roll(reference.span(0.0, int(at * RECOGNIZER_RATE)), int(0.03 * RECOGNIZER_RATE))
-    start, sentence = reference.pieces[4][0], reference.pieces[4][1]
-    person = speak("that hurts, please stop", PERSON, cache).astype(np.float64)
-    person *= np.sqrt(np.mean(sentence[np.abs(sentence) > 200] ** 2) / np.mean(person[np.abs(person) > 200] ** 2))
+    # "stop" in a recorded man's voice over the guide's fourth sentence: a case that once let a
+    # filter that had adapted to the person take over, and the guide's voice came back.
+    start, sentence = reference.pieces[3]
+    person = speak("stop", Voice("flite:awb", 170, 20), cache).astype(np.float64)
+    person *= np.sqrt(np.mean(sentence.astype(np.float64) ** 2) / np.mean(person[np.abs(person) > 200] ** 2))
     i = int((start + 0.5) * RECOGNIZER_RATE)
     mic[i : i + len(person)] += person
     canceller = EchoCanceller(reference)
     heard = dither(np.clip(mic, -32768, 32767).astype(np.int16))
     out = np.concatenate([canceller.process(c).samples for c in split(AudioChunk(heard, RECOGNIZER_RATE))])
-    # The last sentence, after the person stopped: the guide's voice must still be cancelled.
-    last = slice(int(reference.pieces[5][0] * RECOGNIZER_RATE), len(out))
-    left = np.mean(out[last].astype(np.float64) ** 2) / np.mean(heard[last].astype(np.float64) ** 2)
-    assert 10 * np.log10(left) < -30
+    # The rest of that sentence, after the person stopped: the guide's voice must stay cancelled.
+    rest = slice(i + len(person) + RECOGNIZER_RATE // 10, int((start + len(sentence) / RECOGNIZER_RATE) * RECOGNIZER_RATE))
+    left = np.mean(out[rest].astype(np.float64) ** 2) / np.mean(heard[rest].astype(np.float64) ** 2)
+    assert 10 * np.log10(left) < -35
