@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The guide hearing itself, and a person talking over it.
 
-    .venv/bin/python scripts/bench_echo.py [--routines si-joint,si-joint-floor] [--trials 24] [--gains 0,-6] [--jobs 2]
+    .venv/bin/python scripts/bench_echo.py [--routines si-joint,si-joint-floor] [--trials 24] [--gains 0,-6] [--jobs 1]
 
 The guide's own rendered voice is mixed into the microphone signal at 0 and -6 dB with a
 30 ms delay (`run --echo-gain --echo-delay`), as from a speaker beside the microphone.
@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--routines", default="si-joint,si-joint-floor")
     parser.add_argument("--trials", type=int, default=24, help="barge-in runs per echo level")
     parser.add_argument("--gains", default=",".join(str(g) for g in GAINS), help="echo levels in dB, comma-separated")
-    parser.add_argument("--jobs", type=int, default=2, help="barge-in runs at once (1: in this process)")
+    parser.add_argument("--jobs", type=int, default=1, help="barge-in runs at once (1: one after another, in this process)")
     args = parser.parse_args()
     print(f"command: {' '.join(sys.argv)}\n")
     with tempfile.TemporaryDirectory() as name:
