@@ -295,7 +295,8 @@ class Spotter:
         utterance = loud_end - (self._speech_start - self._utt_origin)
         covered = spoken[-1].end - spoken[0].start
         too_sparse = utterance > SHORT and covered < self.thresholds.coverage * utterance
-        unexplained = (spoken[0].start - (self._speech_start - self._utt_origin)) + (loud_end - spoken[-1].end)
+        before = max(0.0, spoken[0].start - (self._speech_start - self._utt_origin))
+        unexplained = before + (loud_end - spoken[-1].end)
         if unexplained > self.thresholds.outside:
             self.rejected.append((said, f"{unexplained:.2f} s of speech outside the words"))
             return []
