@@ -198,27 +198,32 @@ GUIDE_SAYS = ["Welcome. Today we will do six moves for your SI joint.", "Start p
               "Let your spine go back to neutral, and relax your shoulders.", "Now slide one heel along the floor."]
 
 
-def guide_over(person: np.ndarray | None, under: int, cache: Path) -> tuple[list[CommandEvent], float]:
-    """The guide's sentences as a microphone beside the speaker hears them (0 dB, 30 ms late),
-    with `person` said, as loud, half a second into sentence `under`. Returns what was heard
-    through the echo canceller, and where the person's words ended."""
-    from voiceguide.speech.echo import EchoCanceller, Playback
+def guide_at_the_microphone(cache: Path):  # noqa: ANN201
+    """The guide's sentences as played (a Playback), and as a microphone beside the speaker hears
+    them: 0 dB, 30 ms late, with a second of quiet after."""
+    from voiceguide.speech.echo import Playback
 
     # espeak-ng's own command line renders the same samples every time (pyttsx3 varies a little).
-    played, at = [], 0.5
+    reference, at = Playback(), 0.5
     for text in GUIDE_SAYS:
         audio = AudioChunk(speak(text, Voice("en", 160), cache), RECOGNIZER_RATE)
-        played.append((at, audio))
+        reference.played(audio, at)
         at += audio.seconds + 0.3
-    reference = Playback()
-    for start, audio in played:
-        reference.played(audio, start)
     mic = np.concatenate([reference.span(0.0, int(at * RECOGNIZER_RATE)), np.zeros(RECOGNIZER_RATE)])
-    mic = np.roll(mic, int(0.03 * RECOGNIZER_RATE))
+    return reference, np.roll(mic, int(0.03 * RECOGNIZER_RATE))
+
+
+def guide_over(person: np.ndarray | None, under: int, cache: Path) -> tuple[list[CommandEvent], float]:
+    """The guide's sentences at the microphone, with `person` said, as loud, half a second into
+    sentence `under`. Returns what was heard through the echo canceller, and where the
+    person's words ended."""
+    from voiceguide.speech.echo import EchoCanceller
+
+    reference, mic = guide_at_the_microphone(cache)
     word_end = 0.0
     if person is not None:
-        start = played[under][0] + 0.5
-        sentence = played[under][1].samples
+        start = reference.pieces[under][0] + 0.5
+        sentence = reference.pieces[under][1]
         loudness = lambda x: np.sqrt(np.mean(x[np.abs(x) > 200].astype(np.float64) ** 2))  # noqa: E731
         i = int(start * RECOGNIZER_RATE)
         mic[i : i + len(person)] += person * loudness(sentence) / loudness(person)
@@ -292,14 +297,9 @@ def test_noise_suppression_is_used_only_in_a_noisy_room():
 
 
 def test_a_person_talking_over_the_guide_does_not_unteach_the_echo_canceller(cache):
-    from voiceguide.speech.echo import EchoCanceller, Playback
+    from voiceguide.speech.echo import EchoCanceller
 
-    reference, at = Playback(), 0.5
-    for text in GUIDE_SAYS:
-        audio = AudioChunk(speak(text, Voice("en", 160), cache), RECOGNIZER_RATE)
-        reference.played(audio, at)
-        at += audio.seconds + 0.3
-    mic = np.roll(reference.span(0.0, int(at * RECOGNIZER_RATE)), int(0.03 * RECOGNIZER_RATE))
+    reference, mic = guide_at_the_microphone(cache)
     # "stop" in a recorded man's voice over the guide's fourth sentence: a case that once let a
     # filter that had adapted to the person take over, and the guide's voice came back.
     start, sentence = reference.pieces[3]

@@ -199,6 +199,9 @@ class EchoCanceller:
                 self.learning = self.using.copy()  # thrown off: start again from the good one
                 self.residual_learning = self.residual_using
                 trial = error
+        self.recent.append((end, left, residue, guide_talking))
+        if guide_talking:
+            self.power = 0.9 * self.power + 0.1 * np.abs(self.spectra[0]) ** 2
         if guide_talking and trusted:
             # A running average in dB; blocks far below it are a person talking, not the filter.
             achieved = 10 * np.log10(max(heard, 1.0) / max(left, 1.0))
@@ -208,10 +211,6 @@ class EchoCanceller:
             weight = max(0.005, 1 / self.talking_blocks)  # a plain mean until there are enough blocks
             self.heard_power = (1 - weight) * self.heard_power + weight * heard
             self.played_power = (1 - weight) * self.played_power + weight * played
-        self.recent.append((end, left, residue, guide_talking))
-        if guide_talking:
-            self.power = 0.9 * self.power + 0.1 * np.abs(self.spectra[0]) ** 2
-        if guide_talking and trusted:
             gradient = np.fft.rfft(np.concatenate([np.zeros(b), trial]))
             update = self.spectra.conj() * gradient / (self.PARTS * self.power + 1e-3)
             # Keep each partition b taps long (the overlap-save constraint).

@@ -141,8 +141,10 @@ class NoiseCleaner:
         """The frame to hear: cleaned, or as it was in a quiet room. Whole 10 ms frames only."""
         cleaned = b"".join(self.processor.Process10ms(frame[i : i + self.FRAME]).audio
                            for i in range(0, len(frame), self.FRAME))
+        if self.always:
+            return cleaned
         self.background.update(Levels.level(frame))
-        return cleaned if self.always or self.background.floor > Levels.NOISY else frame
+        return cleaned if self.background.floor > Levels.NOISY else frame
 
 
 class Endpoint:
@@ -193,8 +195,7 @@ class Spotter:
         self._start = 0.0  # clock time of audio second 0
         self._in_utterance = False
         self._restart_at_next_speech = False  # skip the rest of this speech (too long, or cut early)
-        self._utt_start = 0.0  # clock time of the decoder's first sample
-        self._utt_origin = self._speech_start = 0.0  # the same, and where speech began, in audio seconds
+        self._utt_origin = self._speech_start = 0.0  # the decoder's first sample and where speech began, audio s
         self.rejected: list[tuple[str, str]] = []  # (text, why), for benchmarks and debugging
 
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]:
@@ -225,6 +226,11 @@ class Spotter:
     def _now(self) -> float:
         return self._start + self._consumed
 
+    @property
+    def _utt_start(self) -> float:
+        """Clock time of the current utterance's first sample given to the decoder."""
+        return self._start + self._utt_origin
+
     def _frame(self, frame: bytes) -> list[CommandEvent]:
         self._consumed += len(frame) / 2 / RECOGNIZER_RATE
         if self.cleaner is not None:
@@ -245,7 +251,6 @@ class Spotter:
             self._in_utterance = True
             first = self.endpointer.speech_start - PREROLL
             self._speech_start, self._utt_origin = self.endpointer.speech_start, max(0.0, first)
-            self._utt_start = self._start + self._utt_origin
             self.decoder.start()
             self._quiet_frames = 0
             self._utt_levels = []
@@ -291,11 +296,12 @@ class Spotter:
         command, value = self.index[said]
         # From the start of speech to the end of its loud part (a room's reverberant tail is not
         # speech), in the decoder's time.
+        speech_from = self._speech_start - self._utt_origin
         loud_end = max(spoken[-1].end, loud_end_of(self._utt_levels, Levels.LOUD) - self._utt_origin)
-        utterance = loud_end - (self._speech_start - self._utt_origin)
+        utterance = loud_end - speech_from
         covered = spoken[-1].end - spoken[0].start
         too_sparse = utterance > SHORT and covered < self.thresholds.coverage * utterance
-        before = max(0.0, spoken[0].start - (self._speech_start - self._utt_origin))
+        before = max(0.0, spoken[0].start - speech_from)
         unexplained = before + (loud_end - spoken[-1].end)
         if unexplained > self.thresholds.outside:
             self.rejected.append((said, f"{unexplained:.2f} s of speech outside the words"))
