@@ -13,7 +13,9 @@ The guide's own rendered voice is mixed into the microphone signal at 0 and -6 d
    half a second into one of the guide's sentences, as loud as the guide's voice at the
    microphone. Counted: caught (the right command, while the guide is still talking), and the
    barge-in delay: session time the guide's speech is cut minus the end of the person's words,
-   in audio milliseconds (the run's clock is the audio consumed).
+   in audio milliseconds (the run's clock is the audio consumed). Next to it: how many of the
+   same recordings are recognised with the guide silent, so misses of the recogniser itself can
+   be told from misses caused by the guide's voice.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from voiceguide import cli  # noqa: E402
 from voiceguide.commands import parse  # noqa: E402
+from voiceguide.config import load_config  # noqa: E402
 from voiceguide.corpus import Voice, dither, silence, speak  # noqa: E402
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, write_wav  # noqa: E402
 from voiceguide.speech.echo import EchoTap  # noqa: E402
+from voiceguide.speech.listening import build_recognizer, listen_file  # noqa: E402
 
 CACHE = ROOT / "bench_out" / "speech"
 MINUTES = 28  # longer than either built-in routine run unattended
@@ -103,8 +107,9 @@ def guide_schedule(tmp: Path, config: Path) -> list[tuple[float, float, float]]:
     return schedule
 
 
-def trial(job: tuple[int, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, int]:
-    """(caught, barge-in delay in seconds, other commands) for one person's command over the guide."""
+def trial(job: tuple[int, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, int, bool]:
+    """(caught, barge-in delay in seconds, other commands, caught with the guide silent) for one
+    person's command over the guide."""
     n, gain, at, guide_rms, phrase, voice, tmp, config = job
     person = speak(phrase, voice, CACHE).astype(np.float64)
     loud = np.abs(person) > 200
@@ -119,14 +124,22 @@ def trial(job: tuple[int, float, float, float, str, Voice, Path, Path]) -> tuple
     wanted = parse(phrase, "en")[0].value
     commands = [x for x in lines if x["type"] == "command"]
     hit = next((x for x in commands if x["command"] == wanted and at <= x["t"] <= word_end + 1.0), None)
-    return hit is not None, (hit["t"] - word_end) if hit else None, len(commands) - (hit is not None)
+    # The same words on their own, with a second of the same quiet on either side.
+    alone_wav = tmp / f"alone{n}.wav"
+    padded = np.concatenate([np.zeros(RECOGNIZER_RATE), person, np.zeros(RECOGNIZER_RATE)])
+    write_wav(alone_wav, AudioChunk(dither(np.clip(padded, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE))
+    with contextlib.redirect_stderr(io.StringIO()):  # it says which engine listens, once a trial
+        recognizer = build_recognizer("en", load_config(config))
+    alone = any(e.command.value == wanted for e in listen_file(alone_wav, recognizer))
+    return hit is not None, (hit["t"] - word_end) if hit else None, len(commands) - (hit is not None), alone
 
 
 def barge_in(trials: int, gains: list[float], jobs: int, tmp: Path, config: Path) -> None:
     schedule = [s for s in guide_schedule(tmp, config) if s[1] - s[0] >= 2.0 and s[0] < LATEST]
     picks = [schedule[int(i * len(schedule) / trials)] for i in range(trials)]
-    print("| echo | person's commands over the guide's speech | caught | other commands | barge-in delay p50 / p95 (ms) |")
-    print("|---|---|---|---|---|")
+    print("| echo | person's commands over the guide's speech | caught | other commands | barge-in delay p50 / p95 (ms) "
+          "| same recordings, guide silent: recognised |")
+    print("|---|---|---|---|---|---|")
     for gain in gains:
         work = [(i, gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
                 for i, s in enumerate(picks)]
@@ -139,8 +152,9 @@ def barge_in(trials: int, gains: list[float], jobs: int, tmp: Path, config: Path
         caught = sum(r[0] for r in results)
         delays = np.array([r[1] for r in results if r[1] is not None]) * 1000
         p50, p95 = (np.percentile(delays, 50), np.percentile(delays, 95)) if len(delays) else (np.nan, np.nan)
+        alone = sum(r[3] for r in results)
         print(f"| {gain} dB | {len(results)} | {caught} ({caught / len(results):.0%}) | {sum(r[2] for r in results)} "
-              f"| {p50:.0f} / {p95:.0f} |")
+              f"| {p50:.0f} / {p95:.0f} | {alone} ({alone / len(results):.0%}) |")
 
 
 def main() -> None:
