@@ -3,6 +3,8 @@
 
     .venv/bin/python scripts/bench_echo.py [--routines si-joint,si-joint-floor] [--trials 24] [--gains 0,-6] [--jobs 1]
 
+(--routines "" and --trials 0 leave out parts 1 and 2.)
+
 The guide's own rendered voice is mixed into the microphone signal at 0 and -6 dB with a
 30 ms delay (`run --echo-gain --echo-delay`), as from a speaker beside the microphone.
 
@@ -16,6 +18,10 @@ The guide's own rendered voice is mixed into the microphone signal at 0 and -6 d
    in audio milliseconds (the run's clock is the audio consumed). Next to it: how many of the
    same recordings are recognised with the guide silent, so misses of the recogniser itself can
    be told from misses caused by the guide's voice.
+3. First sentence: the same, but 0.3 to 1.2 s into the session's first sentence, before the
+   canceller can have learned the echo path; once starting from nothing, once from the path
+   saved by an earlier session run at 0 dB (at -6 dB that path must first be fitted to the
+   quieter loudspeaker).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import contextlib
 import io
 import json
 import multiprocessing
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -49,6 +56,8 @@ GAINS = (0, -6)
 PERSON = [Voice("en-us", 150, 50), Voice("en-gb", 170, 40), Voice("flite:slt", 150, 50), Voice("flite:awb", 170, 20)]
 BARGE_IN = ["pain", "stop", "pause", "ouch", "that hurts", "wait"]
 LATEST = 420.0  # seconds: trials are spread over the first minutes of the routine
+FIRST_SENTENCE = (0.3, 0.5, 0.8, 1.2)  # seconds into it
+FIRST_SENTENCE_TRIALS = (6, 1, 11)  # barge-in trials whose recordings the recogniser hears on their own
 
 
 def run(argv: list[str]) -> list[dict]:
@@ -87,7 +96,8 @@ def false_commands(routines: list[str], gains: list[float], tmp: Path, configs: 
 
 
 def guide_schedule(tmp: Path, config: Path) -> list[tuple[float, float, float]]:
-    """(start, end, rms) of each sentence the guide says in an unattended si-joint run."""
+    """(start, end, rms) of each sentence the guide says in an unattended si-joint run at 0 dB;
+    that run's learned echo path is left in tmp/schedule."""
     schedule: list[tuple[float, float, float]] = []
     said = EchoTap.said
 
@@ -157,10 +167,32 @@ def barge_in(trials: int, gains: list[float], jobs: int, tmp: Path, config: Path
               f"| {p50:.0f} / {p95:.0f} | {alone} ({alone / len(results):.0%}) |")
 
 
+def first_sentence(gains: list[float], tmp: Path, config: Path) -> None:
+    first = guide_schedule(tmp, config)[0]
+    saved = tmp / "schedule" / "echo-path.npz"
+    print("| echo | commands in the first sentence | caught, canceller starting from nothing "
+          "| caught, starting from the path saved at 0 dB |")
+    print("|---|---|---|---|")
+    n = 1000
+    for gain in gains:
+        caught = {False: 0, True: 0}
+        for at in FIRST_SENTENCE:
+            for i in FIRST_SENTENCE_TRIALS:
+                for warm in (False, True):
+                    n += 1
+                    if warm:
+                        (tmp / f"trial{n}").mkdir()
+                        shutil.copy(saved, tmp / f"trial{n}" / "echo-path.npz")
+                    job = (n, gain, first[0] + at, first[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)])
+                    caught[warm] += trial((*job, tmp, config))[0]
+        total = len(FIRST_SENTENCE) * len(FIRST_SENTENCE_TRIALS)
+        print(f"| {gain} dB | {total} | {caught[False]} | {caught[True]} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--routines", default="si-joint,si-joint-floor")
-    parser.add_argument("--trials", type=int, default=24, help="barge-in runs per echo level")
+    parser.add_argument("--trials", type=int, default=24, help="barge-in runs per echo level (0: none)")
     parser.add_argument("--gains", default=",".join(str(g) for g in GAINS), help="echo levels in dB, comma-separated")
     parser.add_argument("--jobs", type=int, default=1, help="barge-in runs at once (1: one after another, in this process)")
     args = parser.parse_args()
@@ -174,7 +206,10 @@ def main() -> None:
         if args.routines:
             false_commands(args.routines.split(","), gains, tmp, configs)
             print()
-        barge_in(args.trials, gains, args.jobs, tmp, configs["on"])
+        if args.trials:
+            barge_in(args.trials, gains, args.jobs, tmp, configs["on"])
+            print()
+        first_sentence(gains, tmp, configs["on"])
 
 
 if __name__ == "__main__":

@@ -189,6 +189,15 @@ def test_a_session_with_its_own_voice_mixed_in_obeys_nothing(tmp_path):
     # A number outside a pain rating does nothing; anything else would be obeying itself.
     assert [x for x in log if x["type"] == "command" and x["command"] != "number"] == []
     assert log[-1]["type"] == "session_end" and log[-1]["status"] == "completed"
+    # The echo path it learned is kept for the next session; a damaged one is named and set aside.
+    saved = tmp_path / "logs" / "echo-path.npz"
+    assert saved.stat().st_size > 0
+    saved.write_bytes(saved.read_bytes()[:100])  # cut off, as by a power loss
+    again = run_cli("run", str(routine), "--input", f"wav:{quiet}", "--voice", "print", "--echo-gain", "0",
+                    "--log-dir", str(tmp_path / "logs"))
+    assert again.returncode == 0, again.stderr
+    assert f"{saved} is unreadable" in again.stderr and "learns the room afresh" in again.stderr
+    assert len(list((tmp_path / "logs").glob("*.jsonl"))) == 2
     refused = run_cli("run", str(routine), "--input", "keyboard", "--echo-gain", "0", "--log-dir", str(tmp_path))
     assert refused.returncode == 2 and "use it with --input wav:PATH" in refused.stderr
 
@@ -213,13 +222,15 @@ def guide_at_the_microphone(cache: Path):  # noqa: ANN201
     return reference, np.roll(mic, int(0.03 * RECOGNIZER_RATE))
 
 
-def guide_over(person: np.ndarray | None, under: int, cache: Path) -> tuple[list[CommandEvent], float]:
-    """The guide's sentences at the microphone, with `person` said, as loud, half a second into
-    sentence `under`. Returns what was heard through the echo canceller, and where the
-    person's words ended."""
+def guide_over(person: np.ndarray | None, under: int, cache: Path, volume: float = 1.0,
+               saved: Path | None = None) -> tuple[list[CommandEvent], float]:
+    """The guide's sentences at the microphone (`volume` times as loud), with `person` said, as
+    loud, half a second into sentence `under`. Returns what was heard through the echo canceller
+    (started from the echo path in `saved`, if given), and where the person's words ended."""
     from voiceguide.speech.echo import EchoCanceller
 
     reference, mic = guide_at_the_microphone(cache)
+    mic *= volume
     word_end = 0.0
     if person is not None:
         start = reference.pieces[under][0] + 0.5
@@ -230,6 +241,8 @@ def guide_over(person: np.ndarray | None, under: int, cache: Path) -> tuple[list
         word_end = start + len(person) / RECOGNIZER_RATE
     recognizer = build_recognizer("en", Config(), "pocketsphinx", announce=False)
     recognizer.canceller = EchoCanceller(reference)
+    if saved is not None:
+        assert recognizer.canceller.restore(saved) is None
     events = []
     for chunk in split(AudioChunk(dither(np.clip(mic, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE)):
         events += recognizer.feed(chunk)
@@ -314,3 +327,22 @@ def test_a_person_talking_over_the_guide_does_not_unteach_the_echo_canceller(cac
     rest = slice(i + len(person) + RECOGNIZER_RATE // 10, int((start + len(sentence) / RECOGNIZER_RATE) * RECOGNIZER_RATE))
     left = np.mean(out[rest].astype(np.float64) ** 2) / np.mean(heard[rest].astype(np.float64) ** 2)
     assert 10 * np.log10(left) < -35
+
+
+def test_a_saved_echo_path_lets_a_command_through_over_the_first_sentence(cache, tmp_path):
+    from voiceguide.speech.echo import EchoCanceller
+
+    # A session's worth of the guide's speech teaches the path, which is saved ...
+    reference, mic = guide_at_the_microphone(cache)
+    learnt = EchoCanceller(reference)
+    for chunk in split(AudioChunk(dither(np.clip(mic, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE)):
+        learnt.process(chunk)
+    saved = tmp_path / "echo-path.npz"
+    learnt.save(saved)
+    # ... and the next session, with the loudspeaker turned down 6 dB, starts from it: "pain" said
+    # over the guide's first sentence, before any new learning could have caught up, is heard.
+    # (Starting from nothing, the canceller has taken off only a few dB by then, and it is not.)
+    pain = speak("pain", Voice("flite:slt", 150, 50), cache)
+    heard, word_end = guide_over(pain, 0, cache, volume=0.5, saved=saved)
+    assert [e.command for e in heard] == [Command.PAIN]
+    assert heard[0].emitted_at - word_end < 0.3

@@ -32,6 +32,9 @@ def _load_routine(name: str, config: Config) -> Routine:
 
 
 # --- run --------------------------------------------------------------------------------
+ECHO_PATH = "echo-path.npz"  # the echo canceller's learned path, kept beside the session logs
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from voiceguide import devices
     from voiceguide.history import advice_for, load_sessions
@@ -52,11 +55,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         speaker = EchoingSpeaker(speaker, tap)
     playback = getattr(speaker, "playback", None)  # set when real or mixed-in sound is played
     recognizer = getattr(source, "recognizer", None)
+    log_dir = args.log_dir or config.log_dir
+    canceller = None
     if config.recognition.echo_cancel and playback is not None and recognizer is not None:
         from voiceguide.speech.echo import EchoCanceller
 
-        recognizer.canceller = EchoCanceller(playback)
-    log_dir = args.log_dir or config.log_dir
+        canceller = recognizer.canceller = EchoCanceller(playback)
+        problem = canceller.restore(log_dir / ECHO_PATH)
+        if problem:
+            print(f"voiceguide: {problem}", file=sys.stderr)
     past, _ = load_sessions(log_dir) if log_dir.is_dir() else ([], [])
     started = datetime.now().astimezone()
     session_id, path = new_log_path(log_dir, routine.id, started)
@@ -70,6 +77,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                         pain_rating_timeout=config.pain_rating_timeout)
     session = Session(routine, settings, advice_for([p for p in past if p["routine"] == routine.id]))
     Runner(session, speaker, journal, source, config.recognition.echo_threshold).run()
+    if canceller is not None:
+        try:
+            canceller.save(log_dir / ECHO_PATH)
+        except OSError as exc:  # the session and its log are complete; only the head start is lost
+            print(f"voiceguide: could not keep the learned echo path in {log_dir / ECHO_PATH}: {exc.strerror}",
+                  file=sys.stderr)
     print(f"voiceguide: session log {path}", file=sys.stderr)
     return 0
 

@@ -13,8 +13,10 @@ this can be measured without a room (`run --echo-gain --echo-delay`).
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -84,6 +86,12 @@ class EchoCanceller:
     What the filter leaves of the guide's voice (15-40 dB down) still sounds like speech to the
     voice activity detector and would hide the pause after a person's command; so a block that
     holds no more than that expected residue is turned down by 30 dB (residual echo suppression).
+
+    Learning the path from nothing takes a second or two of the guide's speech, and a command
+    said before then is lost. The loudspeaker and microphone rarely move between sessions, so the
+    path learned in one session is saved (save()) and the next starts from it (restore()). A
+    saved path that no longer fits (the speaker moved, the volume changed) is learned over as
+    from nothing; one that makes the signal louder than no cancelling at all is dropped.
     """
 
     BLOCK = 160  # samples: 10 ms
@@ -93,6 +101,7 @@ class EchoCanceller:
     FLOOR = 0.03  # gain for a block that holds only the guide's residual echo (-30 dB)
     PATH_CHANGED = 200  # blocks (2 s) of the guide's speech: standing out this long is a changed echo path
     LEARNED = 10.0  # dB of echo return loss enhancement from which a person can be told from the echo
+    FIT_BLOCKS = 20  # blocks of the guide's speech over which a restored path is fitted to the volume
 
     def __init__(self, playback: Playback) -> None:
         self.playback = playback
@@ -103,6 +112,9 @@ class EchoCanceller:
         self.power = np.full(bins, 1.0)
         self.previous = np.zeros(self.BLOCK)  # the reference block before this one
         self.residual_learning = self.residual_using = 0.0  # smoothed error energies
+        self.residual_none = 0.0  # smoothed energy heard, as if nothing were cancelled
+        self.restored = False  # started from a saved path, not yet found wrong
+        self.fitting: list[float] = [0.0, 0.0, 0.0, 0]  # a restored path's fit: mic x echo, echo x echo, mic x mic, blocks
         self.erle = 0.0  # dB by which cancelling has recently weakened the echo
         # How loud the guide is at the microphone for its loudness in the reference: averages
         # over the last few seconds of its speech (a person's short command barely moves them).
@@ -157,6 +169,49 @@ class EchoCanceller:
         spans = [(heard, residue) for heard, residue, talking in self._blocks(start, end) if talking]
         return bool(spans) and 2 * sum(heard > self.STANDS_OUT * residue for heard, residue in spans) < len(spans)
 
+    def _fit_volume(self, mic: np.ndarray, echo: np.ndarray) -> None:
+        """Rescale a restored path to this session's loudspeaker volume, from the first blocks of
+        the guide's speech: a volume turned up or down by 6 dB would otherwise leave a saved path
+        cancelling no better than none."""
+        fit = self.fitting
+        fit[0] += float(mic @ echo)
+        fit[1] += float(echo @ echo)
+        fit[2] += float(mic @ mic)
+        fit[3] += 1
+        if fit[3] == self.FIT_BLOCKS and fit[1] > 0:
+            scale = float(np.clip(fit[0] / fit[1], 0.1, 10.0))
+            self.using *= scale
+            self.learning = self.using.copy()
+            # What the rescaled path would have left of those blocks (least squares): how well it
+            # cancels, known at once rather than learnt over the next second.
+            left = max(fit[2] - 2 * scale * fit[0] + scale**2 * fit[1], 1.0)
+            self.erle = 10 * float(np.log10(max(fit[2], 1.0) / left))
+
+    def save(self, path: Path) -> None:
+        """Keep the learned echo path for the next session (only once it has been learned)."""
+        if self.erle < self.LEARNED:
+            return
+        partial = path.with_name(path.name + ".partial")
+        with open(partial, "wb") as f:  # np.savez would add ".npz" to a name without it
+            np.savez(f, weights=self.using)
+        os.replace(partial, path)  # a power cut leaves the old file or the new one, never half of one
+
+    def restore(self, path: Path) -> str | None:
+        """Start from a saved echo path; a message when the file is there but unusable."""
+        if not path.exists():
+            return None
+        try:
+            with np.load(path) as saved:
+                weights = saved["weights"]
+        except Exception as exc:  # noqa: BLE001 - any damage to the file means: start afresh
+            return f"{path} is unreadable ({type(exc).__name__}); the echo canceller learns the room afresh"
+        if weights.shape != self.using.shape or not np.isfinite(weights).all():
+            return f"{path} holds no usable echo path; the echo canceller learns the room afresh"
+        self.using = weights.astype(np.complex128)
+        self.learning = self.using.copy()
+        self.restored = True
+        return None
+
     def _echo(self, weights: np.ndarray) -> np.ndarray:
         return np.fft.irfft((weights * self.spectra).sum(axis=0), 2 * self.BLOCK)[self.BLOCK :]
 
@@ -177,6 +232,9 @@ class EchoCanceller:
         # The guide's voice as it reaches the microphone: from the filter, or, while the filter
         # is still learning, from how loud it has been arriving.
         echo = mic - error
+        fitting = self.restored and self.fitting[3] < self.FIT_BLOCKS
+        if fitting and guide_talking:
+            self._fit_volume(mic, echo)
         arriving = max(float(echo @ echo), self.heard_power / max(self.played_power, 1.0) * max(self.played_recent))
         residue = arriving / 10 ** (self.erle / 10)
         # Far more left than the expected residue: someone else is talking (or the echo path
@@ -188,10 +246,19 @@ class EchoCanceller:
         if guide_talking:
             self.overlap = self.overlap + 1 if someone_else else 0
         trusted = self.erle < self.LEARNED or not someone_else or self.overlap > self.PATH_CHANGED
+        trusted = trusted and not fitting  # the restored path is held still until it is fitted
         if trusted:
             self.residual_using = 0.9 * self.residual_using + 0.1 * left
             self.residual_learning = 0.9 * self.residual_learning + 0.1 * float(trial @ trial)
-            if self.residual_learning < 0.8 * self.residual_using:
+            self.residual_none = 0.9 * self.residual_none + 0.1 * heard
+            if self.restored and guide_talking and self.residual_using > 2 * self.residual_none + 1e3 * b:
+                # Cancelling adds more than it removes: the restored path no longer fits.
+                self.using[:] = 0
+                self.learning[:] = 0
+                self.residual_using = self.residual_learning = self.residual_none
+                self.restored = False
+                error, trial, left = mic, mic, heard
+            elif self.residual_learning < 0.8 * self.residual_using:
                 self.using = self.learning.copy()  # the background filter has learned something better
                 self.residual_using = self.residual_learning
                 error, left = trial, float(trial @ trial)
