@@ -89,9 +89,11 @@ class EchoCanceller:
 
     Learning the path from nothing takes a second or two of the guide's speech, and a command
     said before then is lost. The loudspeaker and microphone rarely move between sessions, so the
-    path learned in one session is saved (save()) and the next starts from it (restore()). A
-    saved path that no longer fits (the speaker moved, the volume changed) is learned over as
-    from nothing; one that makes the signal louder than no cancelling at all is dropped.
+    path learned in one session is saved (save()) and offered to the next (restore()). There it
+    is tried alongside the filters, which start from nothing as usual: over the guide's first
+    0.2 s of speech it is scaled to the loudspeaker's volume now, and taken over if it then
+    cancels at least FITS dB. A path that does not fit (the speaker or microphone moved, the
+    delay changed) is dropped, and the session goes on as if there had been none.
     """
 
     BLOCK = 160  # samples: 10 ms
@@ -102,6 +104,7 @@ class EchoCanceller:
     PATH_CHANGED = 200  # blocks (2 s) of the guide's speech: standing out this long is a changed echo path
     LEARNED = 10.0  # dB of echo return loss enhancement from which a person can be told from the echo
     FIT_BLOCKS = 20  # blocks of the guide's speech over which a restored path is fitted to the volume
+    FITS = 6.0  # dB a restored path must take off, once fitted, to be kept
 
     def __init__(self, playback: Playback) -> None:
         self.playback = playback
@@ -112,9 +115,8 @@ class EchoCanceller:
         self.power = np.full(bins, 1.0)
         self.previous = np.zeros(self.BLOCK)  # the reference block before this one
         self.residual_learning = self.residual_using = 0.0  # smoothed error energies
-        self.residual_none = 0.0  # smoothed energy heard, as if nothing were cancelled
-        self.restored = False  # started from a saved path, not yet found wrong
-        self.fitting: list[float] = [0.0, 0.0, 0.0, 0]  # a restored path's fit: mic x echo, echo x echo, mic x mic, blocks
+        self.saved: np.ndarray | None = None  # a restored path, on trial
+        self.fitting: list[float] = [0.0, 0.0, 0.0, 0]  # its fit so far: mic x echo, echo x echo, mic x mic, blocks
         self.erle = 0.0  # dB by which cancelling has recently weakened the echo
         # How loud the guide is at the microphone for its loudness in the reference: averages
         # over the last few seconds of its speech (a person's short command barely moves them).
@@ -169,23 +171,29 @@ class EchoCanceller:
         spans = [(heard, residue) for heard, residue, talking in self._blocks(start, end) if talking]
         return bool(spans) and 2 * sum(heard > self.STANDS_OUT * residue for heard, residue in spans) < len(spans)
 
-    def _fit_volume(self, mic: np.ndarray, echo: np.ndarray) -> None:
-        """Rescale a restored path to this session's loudspeaker volume, from the first blocks of
-        the guide's speech: a volume turned up or down by 6 dB would otherwise leave a saved path
-        cancelling no better than none."""
+    def _try_saved(self, mic: np.ndarray) -> None:
+        """One block of the guide's speech towards fitting the restored path to this session's
+        loudspeaker volume (a volume turned up or down by 6 dB would leave the path as it was
+        cancelling no better than none); after FIT_BLOCKS, take it over or drop it."""
+        assert self.saved is not None
+        echo = self._echo(self.saved)
         fit = self.fitting
         fit[0] += float(mic @ echo)
         fit[1] += float(echo @ echo)
         fit[2] += float(mic @ mic)
         fit[3] += 1
-        if fit[3] == self.FIT_BLOCKS and fit[1] > 0:
-            scale = float(np.clip(fit[0] / fit[1], 0.1, 10.0))
-            self.using *= scale
+        if fit[3] < self.FIT_BLOCKS:
+            return
+        scale = fit[0] / fit[1] if fit[1] > 0 else 0.0
+        # What the scaled path would have left of those blocks (least squares).
+        left = max(fit[2] - 2 * scale * fit[0] + scale**2 * fit[1], 1.0)
+        fitted = 10 * float(np.log10(max(fit[2], 1.0) / left))
+        if fitted >= self.FITS:
+            self.using = self.saved * scale
             self.learning = self.using.copy()
-            # What the rescaled path would have left of those blocks (least squares): how well it
-            # cancels, known at once rather than learnt over the next second.
-            left = max(fit[2] - 2 * scale * fit[0] + scale**2 * fit[1], 1.0)
-            self.erle = 10 * float(np.log10(max(fit[2], 1.0) / left))
+            self.residual_using = self.residual_learning = 0.0
+            self.erle = fitted  # how well it cancels is known at once, not learnt over a second
+        self.saved = None
 
     def save(self, path: Path) -> None:
         """Keep the learned echo path for the next session (only once it has been learned)."""
@@ -207,9 +215,7 @@ class EchoCanceller:
             return f"{path} is unreadable ({type(exc).__name__}); the echo canceller learns the room afresh"
         if weights.shape != self.using.shape or not np.isfinite(weights).all():
             return f"{path} holds no usable echo path; the echo canceller learns the room afresh"
-        self.using = weights.astype(np.complex128)
-        self.learning = self.using.copy()
-        self.restored = True
+        self.saved = weights.astype(np.complex128)
         return None
 
     def _echo(self, weights: np.ndarray) -> np.ndarray:
@@ -229,12 +235,11 @@ class EchoCanceller:
         trial = mic - self._echo(self.learning)
         left = float(error @ error)
         guide_talking = played > 1e3 * b
+        if self.saved is not None and guide_talking:
+            self._try_saved(mic)
         # The guide's voice as it reaches the microphone: from the filter, or, while the filter
         # is still learning, from how loud it has been arriving.
         echo = mic - error
-        fitting = self.restored and self.fitting[3] < self.FIT_BLOCKS
-        if fitting and guide_talking:
-            self._fit_volume(mic, echo)
         arriving = max(float(echo @ echo), self.heard_power / max(self.played_power, 1.0) * max(self.played_recent))
         residue = arriving / 10 ** (self.erle / 10)
         # Far more left than the expected residue: someone else is talking (or the echo path
@@ -246,19 +251,10 @@ class EchoCanceller:
         if guide_talking:
             self.overlap = self.overlap + 1 if someone_else else 0
         trusted = self.erle < self.LEARNED or not someone_else or self.overlap > self.PATH_CHANGED
-        trusted = trusted and not fitting  # the restored path is held still until it is fitted
         if trusted:
             self.residual_using = 0.9 * self.residual_using + 0.1 * left
             self.residual_learning = 0.9 * self.residual_learning + 0.1 * float(trial @ trial)
-            self.residual_none = 0.9 * self.residual_none + 0.1 * heard
-            if self.restored and guide_talking and self.residual_using > 2 * self.residual_none + 1e3 * b:
-                # Cancelling adds more than it removes: the restored path no longer fits.
-                self.using[:] = 0
-                self.learning[:] = 0
-                self.residual_using = self.residual_learning = self.residual_none
-                self.restored = False
-                error, trial, left = mic, mic, heard
-            elif self.residual_learning < 0.8 * self.residual_using:
+            if self.residual_learning < 0.8 * self.residual_using:
                 self.using = self.learning.copy()  # the background filter has learned something better
                 self.residual_using = self.residual_learning
                 error, left = trial, float(trial @ trial)
