@@ -91,7 +91,7 @@ class EchoCanceller:
     said before then is lost. The loudspeaker and microphone rarely move between sessions, so the
     path learned in one session is saved (save()) and offered to the next (restore()). There it
     is tried alongside the filters, which start from nothing as usual: over the guide's first
-    0.2 s of speech it is scaled to the loudspeaker's volume now, and taken over if it then
+    0.1 s of speech it is scaled to the loudspeaker's volume now, and taken over if it then
     cancels at least FITS dB. A path that does not fit (the speaker or microphone moved, the
     delay changed) is dropped, and the session goes on as if there had been none.
     """
@@ -103,7 +103,7 @@ class EchoCanceller:
     FLOOR = 0.03  # gain for a block that holds only the guide's residual echo (-30 dB)
     PATH_CHANGED = 200  # blocks (2 s) of the guide's speech: standing out this long is a changed echo path
     LEARNED = 10.0  # dB of echo return loss enhancement from which a person can be told from the echo
-    FIT_BLOCKS = 20  # blocks of the guide's speech over which a restored path is fitted to the volume
+    FIT_BLOCKS = 10  # blocks of the guide's speech over which a restored path is fitted to the volume
     FITS = 6.0  # dB a restored path must take off, once fitted, to be kept
 
     def __init__(self, playback: Playback) -> None:
