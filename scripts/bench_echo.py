@@ -117,10 +117,11 @@ def guide_schedule(tmp: Path, config: Path) -> list[tuple[float, float, float]]:
     return schedule
 
 
-def trial(job: tuple[int, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, int, bool]:
+def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, int, bool]:
     """(caught, barge-in delay in seconds, other commands, caught with the guide silent) for one
-    person's command over the guide."""
-    n, gain, at, guide_rms, phrase, voice, tmp, config = job
+    person's command over the guide. `name` names its files and its log folder in `tmp`, which
+    must be its own: a saved echo path found there is used."""
+    name, gain, at, guide_rms, phrase, voice, tmp, config = job
     person = speak(phrase, voice, CACHE).astype(np.float64)
     loud = np.abs(person) > 200
     person *= guide_rms * 10 ** (gain / 20) / np.sqrt(np.mean(person[loud] ** 2))  # as loud as the echo
@@ -128,14 +129,14 @@ def trial(job: tuple[int, float, float, float, str, Voice, Path, Path]) -> tuple
     audio = np.zeros(start + len(person) + 2 * RECOGNIZER_RATE)
     audio[start : start + len(person)] = person
     word_end = at + len(person) / RECOGNIZER_RATE
-    wav = tmp / f"trial{n}.wav"
+    wav = tmp / f"{name}.wav"
     write_wav(wav, AudioChunk(dither(np.clip(audio, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE))
-    lines = run(run_args("si-joint", wav, gain, tmp / f"trial{n}", config))
+    lines = run(run_args("si-joint", wav, gain, tmp / name, config))
     wanted = parse(phrase, "en")[0].value
     commands = [x for x in lines if x["type"] == "command"]
     hit = next((x for x in commands if x["command"] == wanted and at <= x["t"] <= word_end + 1.0), None)
     # The same words on their own, with a second of the same quiet on either side.
-    alone_wav = tmp / f"alone{n}.wav"
+    alone_wav = tmp / f"{name}-alone.wav"
     padded = np.concatenate([np.zeros(RECOGNIZER_RATE), person, np.zeros(RECOGNIZER_RATE)])
     write_wav(alone_wav, AudioChunk(dither(np.clip(padded, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE))
     with contextlib.redirect_stderr(io.StringIO()):  # it says which engine listens, once a trial
@@ -151,7 +152,7 @@ def barge_in(trials: int, gains: list[float], jobs: int, tmp: Path, config: Path
           "| same recordings, guide silent: recognised |")
     print("|---|---|---|---|---|---|")
     for gain in gains:
-        work = [(i, gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
+        work = [(f"barge{gain}-{i}", gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
                 for i, s in enumerate(picks)]
         if jobs == 1:
             results = [trial(job) for job in work]
@@ -173,17 +174,16 @@ def first_sentence(gains: list[float], tmp: Path, config: Path) -> None:
     print("| echo | commands in the first sentence | caught, canceller starting from nothing "
           "| caught, starting from the path saved at 0 dB |")
     print("|---|---|---|---|")
-    n = 1000
     for gain in gains:
         caught = {False: 0, True: 0}
         for at in FIRST_SENTENCE:
             for i in FIRST_SENTENCE_TRIALS:
                 for warm in (False, True):
-                    n += 1
+                    name = f"first{gain}-{at}-{i}-{'warm' if warm else 'cold'}"
                     if warm:
-                        (tmp / f"trial{n}").mkdir()
-                        shutil.copy(saved, tmp / f"trial{n}" / "echo-path.npz")
-                    job = (n, gain, first[0] + at, first[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)])
+                        (tmp / name).mkdir()
+                        shutil.copy(saved, tmp / name / "echo-path.npz")
+                    job = (name, gain, first[0] + at, first[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)])
                     caught[warm] += trial((*job, tmp, config))[0]
         total = len(FIRST_SENTENCE) * len(FIRST_SENTENCE_TRIALS)
         print(f"| {gain} dB | {total} | {caught[False]} | {caught[True]} |")
