@@ -200,9 +200,13 @@ class EchoCanceller:
         if self.erle < self.LEARNED:
             return
         partial = path.with_name(path.name + ".partial")
-        with open(partial, "wb") as f:  # np.savez would add ".npz" to a name without it
-            np.savez(f, weights=self.using)
-        os.replace(partial, path)  # a power cut leaves the old file or the new one, never half of one
+        try:
+            with open(partial, "wb") as f:  # np.savez would add ".npz" to a name without it
+                np.savez(f, weights=self.using)
+            os.replace(partial, path)  # a power cut leaves the old file or the new one, never half of one
+        except OSError:
+            partial.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+            raise
 
     def restore(self, path: Path) -> str | None:
         """Start from a saved echo path; a message when the file is there but unusable."""
