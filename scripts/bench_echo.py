@@ -130,7 +130,7 @@ def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple
     audio[start : start + len(person)] = person
     word_end = at + len(person) / RECOGNIZER_RATE
     wav = tmp / f"{name}.wav"
-    write_wav(wav, AudioChunk(dither(np.clip(audio, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE))
+    write_wav(wav, AudioChunk(dither(audio), RECOGNIZER_RATE))
     lines = run(run_args("si-joint", wav, gain, tmp / name, config))
     wanted = parse(phrase, "en")[0].value
     commands = [x for x in lines if x["type"] == "command"]
@@ -138,15 +138,16 @@ def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple
     # The same words on their own, with a second of the same quiet on either side.
     alone_wav = tmp / f"{name}-alone.wav"
     padded = np.concatenate([np.zeros(RECOGNIZER_RATE), person, np.zeros(RECOGNIZER_RATE)])
-    write_wav(alone_wav, AudioChunk(dither(np.clip(padded, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE))
+    write_wav(alone_wav, AudioChunk(dither(padded), RECOGNIZER_RATE))
     with contextlib.redirect_stderr(io.StringIO()):  # it says which engine listens, once a trial
         recognizer = build_recognizer("en", load_config(config))
     alone = any(e.command.value == wanted for e in listen_file(alone_wav, recognizer))
     return hit is not None, (hit["t"] - word_end) if hit else None, len(commands) - (hit is not None), alone
 
 
-def barge_in(trials: int, gains: list[float], jobs: int, tmp: Path, config: Path) -> None:
-    schedule = [s for s in guide_schedule(tmp, config) if s[1] - s[0] >= 2.0 and s[0] < LATEST]
+def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: list[float], jobs: int, tmp: Path,
+             config: Path) -> None:
+    schedule = [s for s in schedule if s[1] - s[0] >= 2.0 and s[0] < LATEST]
     picks = [schedule[int(i * len(schedule) / trials)] for i in range(trials)]
     print("| echo | person's commands over the guide's speech | caught | other commands | barge-in delay p50 / p95 (ms) "
           "| same recordings, guide silent: recognised |")
@@ -168,8 +169,8 @@ def barge_in(trials: int, gains: list[float], jobs: int, tmp: Path, config: Path
               f"| {p50:.0f} / {p95:.0f} | {alone} ({alone / len(results):.0%}) |")
 
 
-def first_sentence(gains: list[float], tmp: Path, config: Path) -> None:
-    first = guide_schedule(tmp, config)[0]
+def first_sentence(schedule: list[tuple[float, float, float]], gains: list[float], tmp: Path, config: Path) -> None:
+    first = schedule[0]
     saved = tmp / "schedule" / "echo-path.npz"
     print("| echo | commands in the first sentence | caught, canceller starting from nothing "
           "| caught, starting from the path saved at 0 dB |")
@@ -206,10 +207,11 @@ def main() -> None:
         if args.routines:
             false_commands(args.routines.split(","), gains, tmp, configs)
             print()
+        schedule = guide_schedule(tmp, configs["on"])
         if args.trials:
-            barge_in(args.trials, gains, args.jobs, tmp, configs["on"])
+            barge_in(schedule, args.trials, gains, args.jobs, tmp, configs["on"])
             print()
-        first_sentence(gains, tmp, configs["on"])
+        first_sentence(schedule, gains, tmp, configs["on"])
 
 
 if __name__ == "__main__":

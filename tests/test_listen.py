@@ -244,7 +244,7 @@ def guide_over(person: np.ndarray | None, under: int, cache: Path, volume: float
     if saved is not None:
         assert recognizer.canceller.restore(saved) is None
     events = []
-    for chunk in split(AudioChunk(dither(np.clip(mic, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE)):
+    for chunk in split(AudioChunk(dither(mic), RECOGNIZER_RATE)):
         events += recognizer.feed(chunk)
     return events + recognizer.finish(), word_end
 
@@ -321,7 +321,7 @@ def test_a_person_talking_over_the_guide_does_not_unteach_the_echo_canceller(cac
     i = int((start + 0.5) * RECOGNIZER_RATE)
     mic[i : i + len(person)] += person
     canceller = EchoCanceller(reference)
-    heard = dither(np.clip(mic, -32768, 32767).astype(np.int16))
+    heard = dither(mic)
     out = np.concatenate([canceller.process(c).samples for c in split(AudioChunk(heard, RECOGNIZER_RATE))])
     # The rest of that sentence, after the person stopped: the guide's voice must stay cancelled.
     rest = slice(i + len(person) + RECOGNIZER_RATE // 10, int((start + len(sentence) / RECOGNIZER_RATE) * RECOGNIZER_RATE))
@@ -335,7 +335,7 @@ def test_a_saved_echo_path_lets_a_command_through_over_the_first_sentence(cache,
     # A session's worth of the guide's speech teaches the path, which is saved ...
     reference, mic = guide_at_the_microphone(cache)
     learnt = EchoCanceller(reference)
-    for chunk in split(AudioChunk(dither(np.clip(mic, -32768, 32767).astype(np.int16)), RECOGNIZER_RATE)):
+    for chunk in split(AudioChunk(dither(mic), RECOGNIZER_RATE)):
         learnt.process(chunk)
     saved = tmp_path / "echo-path.npz"
     learnt.save(saved)

@@ -116,7 +116,8 @@ class EchoCanceller:
         self.previous = np.zeros(self.BLOCK)  # the reference block before this one
         self.residual_learning = self.residual_using = 0.0  # smoothed error energies
         self.saved: np.ndarray | None = None  # a restored path, on trial
-        self.fitting: list[float] = [0.0, 0.0, 0.0, 0]  # its fit so far: mic x echo, echo x echo, mic x mic, blocks
+        self.fit_sums = np.zeros(3)  # its fit so far: sums of mic x echo, echo x echo, mic x mic
+        self.fit_blocks = 0
         self.erle = 0.0  # dB by which cancelling has recently weakened the echo
         # How loud the guide is at the microphone for its loudness in the reference: averages
         # over the last few seconds of its speech (a person's short command barely moves them).
@@ -171,23 +172,21 @@ class EchoCanceller:
         spans = [(heard, residue) for heard, residue, talking in self._blocks(start, end) if talking]
         return bool(spans) and 2 * sum(heard > self.STANDS_OUT * residue for heard, residue in spans) < len(spans)
 
-    def _try_saved(self, mic: np.ndarray) -> None:
+    def _try_saved(self, mic: np.ndarray, heard: float) -> None:
         """One block of the guide's speech towards fitting the restored path to this session's
         loudspeaker volume (a volume turned up or down by 6 dB would leave the path as it was
         cancelling no better than none); after FIT_BLOCKS, take it over or drop it."""
         assert self.saved is not None
         echo = self._echo(self.saved)
-        fit = self.fitting
-        fit[0] += float(mic @ echo)
-        fit[1] += float(echo @ echo)
-        fit[2] += float(mic @ mic)
-        fit[3] += 1
-        if fit[3] < self.FIT_BLOCKS:
+        self.fit_sums += (float(mic @ echo), float(echo @ echo), heard)
+        self.fit_blocks += 1
+        if self.fit_blocks < self.FIT_BLOCKS:
             return
-        scale = fit[0] / fit[1] if fit[1] > 0 else 0.0
+        cross, own, total = self.fit_sums
+        scale = cross / own if own > 0 else 0.0
         # What the scaled path would have left of those blocks (least squares).
-        left = max(fit[2] - 2 * scale * fit[0] + scale**2 * fit[1], 1.0)
-        fitted = 10 * float(np.log10(max(fit[2], 1.0) / left))
+        left = max(total - 2 * scale * cross + scale**2 * own, 1.0)
+        fitted = 10 * float(np.log10(max(total, 1.0) / left))
         if fitted >= self.FITS:
             self.using = self.saved * scale
             self.learning = self.using.copy()
@@ -240,7 +239,7 @@ class EchoCanceller:
         left = float(error @ error)
         guide_talking = played > 1e3 * b
         if self.saved is not None and guide_talking:
-            self._try_saved(mic)
+            self._try_saved(mic, heard)
         # The guide's voice as it reaches the microphone: from the filter, or, while the filter
         # is still learning, from how loud it has been arriving.
         echo = mic - error
