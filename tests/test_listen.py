@@ -198,6 +198,18 @@ def test_a_session_with_its_own_voice_mixed_in_obeys_nothing(tmp_path):
     assert again.returncode == 0, again.stderr
     assert f"{saved} is unreadable" in again.stderr and "learns the room afresh" in again.stderr
     assert len(list((tmp_path / "logs").glob("*.jsonl"))) == 2
+    # A full disk: the save's temporary file is the kernel's /dev/full, which answers every write
+    # with ENOSPC. The session and its log are complete; the last good path stays; nothing is left behind.
+    kept = saved.read_bytes()
+    partial = saved.with_name(saved.name + ".partial")
+    partial.symlink_to("/dev/full")
+    full = run_cli("run", str(routine), "--input", f"wav:{quiet}", "--voice", "print", "--echo-gain", "0",
+                   "--log-dir", str(tmp_path / "logs"))
+    assert full.returncode == 0, full.stderr
+    assert f"could not keep the learned echo path in {saved}: No space left on device" in full.stderr
+    assert not partial.exists() and not partial.is_symlink() and saved.read_bytes() == kept
+    logs = list((tmp_path / "logs").glob("*.jsonl"))
+    assert len(logs) == 3 and all(json.loads(x.read_text().splitlines()[-1])["status"] == "completed" for x in logs)
     refused = run_cli("run", str(routine), "--input", "keyboard", "--echo-gain", "0", "--log-dir", str(tmp_path))
     assert refused.returncode == 2 and "use it with --input wav:PATH" in refused.stderr
 
