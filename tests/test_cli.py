@@ -88,6 +88,13 @@ def test_routines_check_show_and_list(tmp_path):
     broken.write_text(SMALL_ROUTINE.replace("reps: 2", "reps: -2"))
     result = run_cli("routines", "check", str(broken))
     assert result.returncode == 2 and f"{broken}:11:" in result.stderr and "Fix:" in result.stderr
+    # A command said on its own between pauses would be heard as one: checked, with a warning.
+    risky = tmp_path / "risky.yaml"
+    risky.write_text(SMALL_ROUTINE.replace("      - Then lower them.", "      - Then lower them. If it hurts, stop."))
+    result = run_cli("routines", "check", str(risky))
+    assert result.returncode == 0 and "OK." in result.stdout
+    assert f"{risky}:10: 'Then lower them. If it hurts, stop.' says 'stop' on its own" in result.stderr
+    assert "says" not in run_cli("routines", "check", str(good)).stderr
     shown = run_cli("routines", "show", "si-joint").stdout
     assert "== Bridge [bridge]" in shown and "hold  5 counts" in shown
     listed = run_cli("routines", "list").stdout

@@ -73,3 +73,17 @@ def test_users_folder_overrides_builtins_and_derived_routines_check_ids(tmp_path
     with pytest.raises(FileError) as info:
         load_routine(bad, (tmp_path,))
     assert f"{bad}:6:" in str(info.value) and "'jump'" in str(info.value)
+
+
+def test_the_guide_never_says_a_command_on_its_own():
+    """Its own voice reaches the microphone; a lone "Next:" or ", stop." would pass for a person's command."""
+    from voiceguide.commands import lone_phrase
+    from voiceguide.plan import lone_commands
+    from voiceguide.texts import TEXTS
+
+    assert lone_phrase("Next: Bridge.", "en") == "next" and lone_phrase("If it hurts, stop.", "en") == "stop"
+    assert lone_phrase("Say next when you are ready. Rep 2 of 3. Two.", "en") is None
+    for language, table in TEXTS.items():
+        assert [t for t in table.values() if lone_phrase(t, language)] == [], language
+    for name in ("si-joint", "si-joint-floor"):
+        assert lone_commands(load_routine(find_routine(name))) == [], name

@@ -12,8 +12,10 @@ from pathlib import Path
 from voiceguide import __version__, review
 from voiceguide import events as ev
 from voiceguide.cli import UserError
+from voiceguide.commands import normalise
 from voiceguide.config import Config, find_config, load_config
 from voiceguide.journal import Journal, list_logs, new_log_path, read_log, summarise
+from voiceguide.plan import lone_commands
 from voiceguide.routine import Routine, find_routine, load_routine, routine_files
 from voiceguide.session import Session, Settings
 
@@ -127,7 +129,21 @@ def cmd_routines(args: argparse.Namespace) -> int:
     routine = load_routine(args.path, (config.routines_dir,))
     reps = sum(e.reps_target for e in routine.exercises)
     print(f"{args.path}: OK. {routine.name}: {len(routine.exercises)} moves, {reps} reps in all.")
+    for sentence, phrase in lone_commands(routine):
+        print(f"voiceguide: {_where_said(routine, sentence)} {sentence!r} says {phrase!r} on its own between pauses, "
+              f"so the guide may take its own voice for that command. Say it inside a sentence "
+              f"(\"Stop if it hurts.\", not \"If it hurts, stop.\").", file=sys.stderr)
     return 0
+
+
+def _where_said(routine: Routine, sentence: str) -> str:
+    """`file:line:` of the routine line that holds a sentence, or `file:` when it is made up of parts."""
+    if routine.source is None:
+        return "the routine:"
+    wanted = normalise(sentence)
+    lines = routine.source.read_text(encoding="utf-8").splitlines()
+    line = next((n for n, text in enumerate(lines, 1) if wanted in normalise(text)), None)
+    return f"{routine.source}:{line}:" if line else f"{routine.source}:"
 
 
 # --- log --------------------------------------------------------------------------------

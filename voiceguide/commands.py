@@ -127,6 +127,22 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def lone_phrase(text: str, language: str) -> str | None:
+    """A command phrase that `text` says on its own between pauses, if any.
+
+    A speech engine hears the pause at a full stop, comma or colon as the end of an utterance,
+    so "Next: Bridge." or "If it hurts, stop." contain a whole command, as a person would say it.
+    The guide must not say such things: its own voice would pass for the person's command.
+    Numbers do not count; outside a pain rating they do nothing.
+    """
+    index = phrase_index(language)
+    for clause in re.split(r"[.,:;!?]+", text):
+        said = normalise(clause)
+        if said in index and index[said][0] is not Command.NUMBER:
+            return said
+    return None
+
+
 def phrase_index(language: str) -> dict[str, tuple[Command, int | None]]:
     """Every phrase (and number word) of a language mapped to its command and value."""
     index: dict[str, tuple[Command, int | None]] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from voiceguide.commands import lone_phrase
 from voiceguide.routine import Exercise, Routine, Sides
 from voiceguide.texts import Texts
 
@@ -45,6 +46,14 @@ class Step:
 class Part:
     exercise: Exercise | None  # None for the routine's welcome
     steps: tuple[Step, ...]
+
+
+def lone_commands(routine: Routine) -> list[tuple[str, str]]:
+    """(sentence, phrase) for each of the routine's sentences that says a command on its own."""
+    texts = Texts(routine.language)
+    said = dict.fromkeys(s.text for part in build_plan(routine, texts) for s in part.steps if s.text)
+    found = ((text, lone_phrase(text, routine.language)) for text in said)
+    return [(text, phrase) for text, phrase in found if phrase]
 
 
 def build_plan(routine: Routine, texts: Texts) -> tuple[Part, ...]:

@@ -1,4 +1,7 @@
-"""What the guide says of its own (not routine text), per language. Short sentences for the ear."""
+"""What the guide says of its own (not routine text), per language. Short sentences for the ear.
+
+None of them says a command phrase on its own between pauses (see commands.lone_phrase).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from voiceguide.commands import NUMBERS, phrases
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "first": "First: {name}.",
-        "next_up": "Next: {name}.",
+        "next_up": "Coming up: {name}.",  # "Next:" alone, before a pause, is a command
         "optional": "This one is optional. Say skip to leave it out.",
         "position": "Start position. {position}",
         "reps_one": "We will do {reps} reps.",
@@ -52,7 +55,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "pain_ask": "멈춥니다. 통증은 영에서 십 중 얼마인가요?",
         "pain_thanks": "고마워요. 누워서 쉬세요. 준비되면 다음이라고 말하세요.",
         "pain_rest": "누워서 쉬세요. 준비되면 다음이라고 말하세요.",
-        "paused": "일시정지. 준비되면 계속이라고 말하세요.",
+        "paused": "일시정지했습니다. 준비되면 계속이라고 말하세요.",
         "resuming": "계속합니다.",
         "slower": "천천히 셉니다.",
         "faster": "빨리 셉니다.",
