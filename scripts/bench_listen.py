@@ -190,16 +190,22 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
             audio_seconds += len(stream) / RECOGNIZER_RATE
             cpu_seconds += cpu
         rows.append((label, correct, total, wrong))
-    prose = OTHER_PROSE[language] + routine_sentences(language)
+    other, guide = OTHER_PROSE[language], routine_sentences(language)
     false_accepts, prose_seconds, examples = 0, 0.0, []
     fa_by_synth: dict[str, list[float]] = {}  # synthesiser -> [false accepts, seconds]
+    fa_by_source = {"the guide's sentences": [0, 0.0], "other prose": [0, 0.0]}  # -> [false accepts, seconds]
     for voice in voices:
-        pieces = [(s, speak(s, voice, CACHE)) for s in prose]
-        stream, _ = build_stream(pieces, 0.6)
+        pieces = [(s, speak(s, voice, CACHE)) for s in other + guide]
+        stream, placed = build_stream(pieces, 0.6)
         stream = dither(stream)
         recognizer = build_recognizer(language, config, engine, announce=False)
         events, cpu = decode(recognizer, stream)
         false_accepts += len(events)
+        for i, p in enumerate(placed):  # each piece owns the audio up to the next one
+            source = fa_by_source["other prose" if i < len(other) else "the guide's sentences"]
+            until = placed[i + 1].start if i + 1 < len(placed) else len(stream) / RECOGNIZER_RATE
+            source[0] += sum(p.start <= e.emitted_at < until for e in events)
+            source[1] += until - p.start
         tally = fa_by_synth.setdefault(voice.synthesiser, [0, 0.0])
         tally[0], tally[1] = tally[0] + len(events), tally[1] + len(stream) / RECOGNIZER_RATE
         examples += [f"{e.text}@{e.emitted_at:.1f}s/{voice.name}" for e in events[:3]]
@@ -210,7 +216,7 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
     out.put(dict(engine=engine, language=language, rows=rows, latencies=all_latencies, load=load,
                  rtf=cpu_seconds / audio_seconds, false_accepts=false_accepts, prose_seconds=prose_seconds,
                  peak_mb=peak_mb, voices=len(voices), examples=examples[:6], suppress=suppress,
-                 by_synth=by_synth, fa_by_synth=fa_by_synth))
+                 by_synth=by_synth, fa_by_synth=fa_by_synth, fa_by_source=fa_by_source))
 
 
 def report(r: dict) -> None:
@@ -245,6 +251,8 @@ def report(r: dict) -> None:
         fa, seconds = r["fa_by_synth"].get(synth, (0, 1.0))
         print(f"| {synth} voices: accuracy clean; false accepts | {correct / total:.1%}; "
               f"{fa / (seconds / 3600):.1f}/hour | - |")
+    for source, (fa, seconds) in r["fa_by_source"].items():
+        print(f"| false accepts in {source} | {fa} in {seconds / 60:.1f} min = {fa / (seconds / 3600):.1f}/hour | - |")
     print(f"| real-time factor (one core) | {r['rtf']:.3f} | {targets.get('rtf', '-')} |")
     print(f"| model load (s) | {r['load']:.2f} | {targets.get('load', '-')} |")
     print(f"| peak memory (MB) | {r['peak_mb']:.0f} | - |")
