@@ -114,6 +114,42 @@ def test_listen_cli_errors_name_the_problem(tmp_path):
     assert result.returncode == 2 and "no Vosk model for 'en'" in result.stderr and "model fetch" in result.stderr
 
 
+SOX_FORMATS = {  # sox options -> largest difference from the 16-bit original, in 16-bit steps
+    "-b 24 -c 2": 1, "-b 32 -c 6": 1, "-e floating-point -b 32": 1, "-e floating-point -b 64": 1,
+    "-b 8 -e unsigned": 256, "-e mu-law": 1100, "-e a-law": 1100,
+}
+
+
+def test_wav_files_of_every_common_encoding_are_read(cache, tmp_path):
+    """SoX writes 24-bit and multi-channel WAV as WAVE_FORMAT_EXTENSIBLE, as recorders do."""
+    import subprocess
+
+    from voiceguide.speech.audio import read_wav
+
+    original = tmp_path / "stop.wav"
+    write_wav(original, AudioChunk(dither(np.concatenate([silence(0.5), speak("stop", ENGLISH, cache), silence(0.5)])), RECOGNIZER_RATE))
+    reference = read_wav(original).samples.astype(np.int32)
+    for options, tolerance in SOX_FORMATS.items():
+        converted = tmp_path / "converted.wav"
+        subprocess.run(["sox", "-D", str(original), *options.split(), str(converted)], check=True)  # no dither
+        chunk = read_wav(converted)
+        mono = chunk.samples.reshape(-1, chunk.channels)[:, 0].astype(np.int32)
+        assert chunk.rate == RECOGNIZER_RATE and np.abs(mono - reference).max() <= tolerance, options
+    # Resampled and downmixed, a 24-bit 44.1 kHz stereo recording is still heard.
+    subprocess.run(["sox", str(original), "-b", "24", "-r", "44100", "-c", "2", str(converted)], check=True)
+    result = run_cli("listen", str(converted), "--json", "--engine", "pocketsphinx")
+    assert [json.loads(line)["command"] for line in result.stdout.splitlines()] == ["stop"], result.stderr
+    # A recording cut off mid-way (its data chunk claims more than is there) is read as far as it goes.
+    whole, frames = converted.read_bytes(), read_wav(converted).frames
+    header, cut = len(whole) - 6 * frames, len(whole) * 2 // 3 + 1  # 6 bytes a frame
+    converted.write_bytes(whole[:cut])
+    assert read_wav(converted).frames == (cut - header) // 6
+    flac = tmp_path / "stop.flac"
+    subprocess.run(["sox", str(original), str(flac)], check=True)
+    result = run_cli("listen", str(flac))
+    assert result.returncode == 2 and f"{flac}: not a readable PCM WAV file (it does not start with RIFF" in result.stderr
+
+
 def test_engine_choice(tmp_path):
     assert choose_engine("auto", "en", tmp_path)[0] == "pocketsphinx"
     assert choose_engine("auto", "ko", tmp_path)[0] == "vosk"

@@ -6,6 +6,7 @@ channel count, microphones at their own rate) is converted in `to_recognizer_for
 
 from __future__ import annotations
 
+import struct
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,30 +43,84 @@ class AudioFileError(ValueError):
     pass
 
 
+# WAV encodings (the format chunk's tag); EXTENSIBLE carries the real one in its sub-format.
+PCM, FLOAT, ALAW, MULAW, EXTENSIBLE = 1, 3, 6, 7, 0xFFFE
+CONVERT = "Convert it with e.g. `sox in.any -b 16 out.wav`."
+
+
 def read_wav(path: Path) -> AudioChunk:
-    """Any PCM WAV (8/16/24/32-bit, any rate, any channels) as int16 samples."""
+    """A WAV file as int16 samples, any rate and channel count.
+
+    Integer PCM of 8 to 32 bits, 32- and 64-bit float, A-law and mu-law, in the plain format
+    chunk or WAVE_FORMAT_EXTENSIBLE (which recorders and SoX write for 24 bits or more than two
+    channels). A data chunk that ends early (a recording cut off, or written as a stream with
+    no final size) is read as far as it goes.
+    """
     try:
-        with wave.open(str(path), "rb") as wav:
-            width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-            raw = wav.readframes(wav.getnframes())
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise AudioFileError(f"{path}: no such file.") from None
-    except (wave.Error, EOFError, OSError) as exc:
-        raise AudioFileError(f"{path}: not a readable PCM WAV file ({exc}). "
-                             "Convert it with e.g. `sox in.any -b 16 out.wav`.") from None
-    if width == 1:
-        samples = ((np.frombuffer(raw, np.uint8).astype(np.int16) - 128) << 8).astype(np.int16)
-    elif width == 2:
-        samples = np.frombuffer(raw, "<i2")
-    elif width == 3:
-        b = np.frombuffer(raw[: len(raw) // 3 * 3], np.uint8).reshape(-1, 3)
-        samples = (b[:, 1].astype(np.int16) | (b[:, 2].astype(np.int16) << 8)).astype(np.int16)
-    elif width == 4:
-        samples = (np.frombuffer(raw, "<i4") >> 16).astype(np.int16)
-    else:
-        raise AudioFileError(f"{path}: {width * 8}-bit samples are not supported.")
-    usable = len(samples) // channels * channels
-    return AudioChunk(samples[:usable].copy(), rate, channels)
+    except OSError as exc:
+        raise AudioFileError(f"{path}: cannot be read ({exc.strerror}).") from None
+    if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
+        raise AudioFileError(f"{path}: not a readable PCM WAV file (it does not start with RIFF...WAVE). {CONVERT}")
+    fmt, raw, at = None, None, 12
+    while at + 8 <= len(data) and raw is None:
+        name, size = data[at : at + 4], int.from_bytes(data[at + 4 : at + 8], "little")
+        body = data[at + 8 : at + 8 + size]
+        if name == b"fmt ":
+            fmt = body
+        elif name == b"data" and fmt is not None:
+            raw = body
+        at += 8 + size + (size & 1)  # chunks are padded to an even length
+    if fmt is None or len(fmt) < 16 or raw is None:
+        what = "format" if fmt is None or len(fmt) < 16 else "data"
+        raise AudioFileError(f"{path}: not a readable PCM WAV file (no {what} chunk). {CONVERT}")
+    tag, channels, rate, _, align, bits = struct.unpack("<HHIIHH", fmt[:16])
+    if tag == EXTENSIBLE and len(fmt) >= 26:
+        tag = int.from_bytes(fmt[24:26], "little")  # the sub-format GUID starts with the tag
+    width = align // channels if channels else 0
+    if not channels or not rate or not width:
+        raise AudioFileError(f"{path}: not a readable PCM WAV file ({channels} channels, {rate} Hz, "
+                             f"{bits}-bit). {CONVERT}")
+    raw = raw[: len(raw) // align * align]
+    try:
+        samples = _decode(raw, tag, width)
+    except ValueError as exc:
+        raise AudioFileError(f"{path}: {exc}. {CONVERT}") from None
+    return AudioChunk(samples, rate, channels)
+
+
+def _decode(raw: bytes, tag: int, width: int) -> np.ndarray:
+    """Samples of one encoding as int16."""
+    if tag == PCM and width == 1:  # 8-bit WAV is unsigned
+        return ((np.frombuffer(raw, np.uint8).astype(np.int16) - 128) << 8).astype(np.int16)
+    if tag == PCM and 2 <= width <= 4:
+        # The top two bytes of each little-endian sample are its 16-bit value.
+        return np.frombuffer(raw, np.uint8).reshape(-1, width)[:, -2:].copy().view("<i2").ravel()
+    if tag == FLOAT and width in (4, 8):
+        floats = np.frombuffer(raw, "<f4" if width == 4 else "<f8")
+        return np.clip(np.round(np.nan_to_num(floats) * 32767), -32768, 32767).astype(np.int16)
+    if tag in (ALAW, MULAW) and width == 1:
+        return (_alaw if tag == ALAW else _mulaw)(np.frombuffer(raw, np.uint8).astype(np.int32)).astype(np.int16)
+    names = {PCM: "integer PCM", FLOAT: "float", ALAW: "A-law", MULAW: "mu-law"}
+    raise ValueError(f"{names.get(tag, f'encoding {tag}')} with {width * 8}-bit samples is not supported")
+
+
+def _mulaw(u: np.ndarray) -> np.ndarray:
+    """G.711 mu-law bytes to 16-bit values."""
+    u = ~u & 0xFF
+    magnitude = (((u & 0x0F) << 3) + 0x84 << ((u >> 4) & 7)) - 0x84
+    return np.where(u & 0x80, -magnitude, magnitude)
+
+
+def _alaw(a: np.ndarray) -> np.ndarray:
+    """G.711 A-law bytes to 16-bit values."""
+    a = a ^ 0x55
+    segment = (a >> 4) & 7
+    magnitude = ((a & 0x0F) << 4) + np.where(segment == 0, 8, 0x108)
+    magnitude = np.where(segment > 1, magnitude << np.maximum(segment - 1, 0), magnitude)
+    return np.where(a & 0x80, magnitude, -magnitude)
 
 
 def write_wav(path: Path, chunk: AudioChunk) -> None:
