@@ -46,10 +46,13 @@ def write(tmp_path: Path, text: str) -> Path:
     ("    rest_between_reps: 4\n", "    rest_between_reps: 4\n    colour: red\n", 17, "unknown key 'colour'"),
     ("  - id: twist\n", "  - id: lift\n", 17, "used twice"),
     ("    steps:\n      - Twist gently.\n", "    steps:\n      - Twist gently.\n     bad: [\n", 23, "not valid YAML"),
+    ("    name: Lift\n", "    name: Lift\n    name: Lift twice\n", 6, "`name` is given twice here. Fix: keep one of them (the other is on line 5)"),
+    ("name: Small routine\n", "name: Petite s\xe9ance\n", 2, "not UTF-8 text (byte 0xe9). Fix: save the file as UTF-8."),
 ])
 def test_broken_routine_names_file_line_and_fix(tmp_path, old, new, line, words):
     assert old in SMALL_ROUTINE
-    path = write(tmp_path, SMALL_ROUTINE.replace(old, new, 1))
+    path = tmp_path / "mine.yaml"
+    path.write_bytes(SMALL_ROUTINE.replace(old, new, 1).encode("latin-1"))  # one case is not UTF-8
     with pytest.raises(FileError) as info:
         load_routine(path)
     message = str(info.value)

@@ -36,12 +36,22 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """The same key twice in one mapping: YAML would silently keep the last, hiding a typo."""
+
+    def __init__(self, key: str, first: int, node: yaml.Node) -> None:
+        super().__init__(problem=f"`{key}` is given twice here", problem_mark=node.start_mark)
+        self.first = first
+
+
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     out = LineDict()
     out.line = node.start_mark.line + 1
     out.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if str(key) in out.lines:
+            raise _DuplicateKey(str(key), out.lines[str(key)], key_node)
         out[str(key)] = loader.construct_object(value_node, deep=True)
         out.lines[str(key)] = key_node.start_mark.line + 1
     return out
@@ -64,10 +74,17 @@ def load(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileError(path, None, "file not found.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FileError(path, None, f"cannot read it ({exc}).") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise FileError(path, line, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}).",
+                        "save the file as UTF-8.") from None
+    except OSError as exc:
+        raise FileError(path, None, f"cannot read it ({exc.strerror}).") from None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+    except _DuplicateKey as exc:
+        raise FileError(path, exc.problem_mark.line + 1, f"{exc.problem}.",
+                        f"keep one of them (the other is on line {exc.first}).") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
