@@ -110,3 +110,9 @@ def test_a_log_is_never_overwritten(tmp_path):
     path.write_text("{}\n")
     with pytest.raises(OSError, match="cannot create the session log"):
         Journal(path)
+
+
+def test_a_log_folder_that_is_a_file_is_named(tmp_path):
+    (tmp_path / "logs").write_text("not a folder")
+    with pytest.raises(OSError, match=f"{tmp_path / 'logs'} is a file, not a folder"):
+        Journal(tmp_path / "logs" / "more" / "s.jsonl")

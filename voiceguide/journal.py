@@ -33,7 +33,9 @@ class Journal:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(path, "x", encoding="utf-8")  # noqa: SIM115 - held for the session
         except OSError as exc:
-            raise OSError(f"cannot create the session log {path}: {exc.strerror or exc}") from exc
+            clash = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+            why = f"{clash} is a file, not a folder" if clash else exc.strerror or str(exc)
+            raise OSError(f"cannot create the session log {path}: {why}") from exc
 
     def write(self, event: ev.Event) -> None:
         self.backlog.append(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
