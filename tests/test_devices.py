@@ -5,12 +5,12 @@ recogniser, session, runner and log are real."""
 from __future__ import annotations
 
 import io
+import subprocess
 import threading
 import time
 
 import numpy as np
 
-from voiceguide.commands import Command, CommandEvent
 from voiceguide.config import Config
 from voiceguide.journal import Journal, read_log, summarise
 from voiceguide.runner import Runner
@@ -20,17 +20,25 @@ from voiceguide.speech.speaker import PrintSpeaker
 
 
 class FakeStream:
-    """Delivers 50 ms of quiet 48 kHz stereo audio every 50 ms until unplugged."""
+    """Delivers 50 ms blocks of 48 kHz stereo audio every 50 ms until unplugged: quiet, and
+    after a second what `say` holds (48 kHz stereo samples), once."""
 
-    def __init__(self, deliver, overflowed) -> None:
+    def __init__(self, deliver, overflowed, say: np.ndarray | None = None) -> None:
         self.active = True
         self.deliver, self.overflowed = deliver, overflowed
+        self.say = say
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
         rng = np.random.default_rng(0)
-        while self.active:
-            self.deliver(rng.normal(0, 20, 2400 * 2).astype(np.int16), 48000, 2)
+        audio = rng.normal(0, 20, 48000 * 2 * 60)
+        if self.say is not None:
+            audio[96000 : 96000 + len(self.say)] += self.say
+        audio = np.clip(audio, -32768, 32767).astype(np.int16)
+        for start in range(0, len(audio), 2400 * 2):
+            if not self.active:
+                return
+            self.deliver(audio[start : start + 2400 * 2], 48000, 2)
             time.sleep(0.05)
 
     def unplug(self) -> None:
@@ -48,13 +56,14 @@ class FakeDevice:
         self.absent = 0  # how many more opening attempts fail
         self.streams: list[FakeStream] = []
         self.attempts = 0
+        self.say: np.ndarray | None = None  # what the next stream opened will hear
 
     def open(self, deliver, overflowed) -> FakeStream:
         self.attempts += 1
         if self.absent:
             self.absent -= 1
             raise OSError("Device unavailable [PaErrorCode -9985]")
-        self.streams.append(FakeStream(deliver, overflowed))
+        self.streams.append(FakeStream(deliver, overflowed, self.say))
         return self.streams[-1]
 
 
@@ -65,7 +74,18 @@ def wait_for(predicate, seconds: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+def stereo_48k(samples: np.ndarray, tmp_path) -> np.ndarray:
+    """16 kHz mono speech as a USB microphone delivers it (SoX resamples)."""
+    from voiceguide.speech.audio import AudioChunk, read_wav, write_wav
+
+    write_wav(tmp_path / "16k.wav", AudioChunk(samples, 16000))
+    subprocess.run(["sox", str(tmp_path / "16k.wav"), "-r", "48000", "-c", "2", str(tmp_path / "48k.wav")], check=True)
+    return read_wav(tmp_path / "48k.wav").samples.astype(np.float64)
+
+
 def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path):
+    from voiceguide.corpus import Voice, speak
+
     device = FakeDevice()
     source = MicSource(build_recognizer("en", Config(), "pocketsphinx", announce=False), device.open,
                        name="fake mic", retry=0.2)
@@ -76,11 +96,11 @@ def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path
     thread.start()
     time.sleep(1.0)
     device.absent = 2
+    # Once back, the microphone hears "stop", in 50 ms blocks of 48 kHz stereo.
+    device.say = stereo_48k(speak("stop", Voice("en-us", 150), tmp_path), tmp_path)
     device.streams[-1].unplug()
     wait_for(lambda: "(fake mic back)" in log_path.read_text())
     assert device.attempts == 4  # the first open, two refusals, then success
-    now = source.now()
-    source.queue.put(CommandEvent(Command.STOP, "stop", 1.0, now, now))
     thread.join(timeout=30)
     assert not thread.is_alive()
     log = read_log(log_path)

@@ -150,6 +150,24 @@ def test_wav_files_of_every_common_encoding_are_read(cache, tmp_path):
     assert result.returncode == 2 and f"{flac}: not a readable PCM WAV file (it does not start with RIFF" in result.stderr
 
 
+@pytest.mark.parametrize(("rate", "channels"), [(44100, 1), (48000, 2), (22050, 1), (8000, 1)])
+def test_a_microphones_blocks_convert_as_one_recording(rate, channels):
+    """Blocks converted one by one with no carry-over would fade in and out at every edge (a 20 Hz
+    buzz with 50 ms blocks) and round each block's length (a drifting clock)."""
+    from voiceguide.speech.audio import Converter, to_recognizer_format
+
+    t = np.arange(int(rate * 2.013)) / rate
+    tone = np.repeat(10000 * np.sin(2 * np.pi * 700 * t), channels).astype(np.int16)
+    whole = to_recognizer_format(AudioChunk(tone, rate, channels)).samples
+    converter, block = Converter(), int(rate * 0.05) * channels
+    pieces = [converter.convert(AudioChunk(tone[i : i + block], rate, channels)).samples for i in range(0, len(tone), block)]
+    assert len(whole) == round(len(t) * RECOGNIZER_RATE / rate)
+    assert np.abs(np.concatenate([*pieces, converter.flush()]).astype(int) - whole).max() <= 1
+    ideal = 10000 * np.sin(2 * np.pi * 700 * np.arange(len(whole)) / RECOGNIZER_RATE)
+    # The tone itself survives (upsampling from 8 kHz interpolates linearly between far-apart samples).
+    assert np.abs(whole - ideal)[50:-50].max() < (150 if rate > RECOGNIZER_RATE else 500)
+
+
 def test_engine_choice(tmp_path):
     assert choose_engine("auto", "en", tmp_path)[0] == "pocketsphinx"
     assert choose_engine("auto", "ko", tmp_path)[0] == "vosk"

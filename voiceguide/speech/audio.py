@@ -133,26 +133,91 @@ def write_wav(path: Path, chunk: AudioChunk) -> None:
 
 
 def to_recognizer_format(chunk: AudioChunk) -> AudioChunk:
-    """Downmix to mono and resample to 16 kHz (linear interpolation; speech band is kept)."""
-    samples = chunk.samples
-    if chunk.channels > 1:
-        samples = samples.reshape(-1, chunk.channels).mean(axis=1)
-    if chunk.rate > RECOGNIZER_RATE and len(samples):
-        samples = np.convolve(samples.astype(np.float32), _lowpass(chunk.rate), mode="same")
-    if chunk.rate != RECOGNIZER_RATE and len(samples):
-        n_out = int(round(len(samples) * RECOGNIZER_RATE / chunk.rate))
-        positions = np.arange(n_out) * (chunk.rate / RECOGNIZER_RATE)
-        samples = np.interp(positions, np.arange(len(samples)), samples.astype(np.float32))
-    out = np.clip(np.round(samples), -32768, 32767).astype(np.int16)
-    return AudioChunk(out, RECOGNIZER_RATE, 1, chunk.timestamp)
+    """A whole clip as 16 kHz mono (see Converter)."""
+    converter = Converter()
+    head = converter.convert(chunk)
+    return AudioChunk(np.concatenate([head.samples, converter.flush()]), RECOGNIZER_RATE, 1, chunk.timestamp)
 
 
-def _lowpass(rate: int, taps: int = 31) -> np.ndarray:
+class Converter:
+    """Downmix to mono and resample to 16 kHz, chunk by chunk, as if the stream were one clip.
+
+    A microphone delivers 50 ms blocks; converting each on its own would fade the low-pass
+    filter in and out at every block edge and round each block's length, a 20 Hz buzz and a
+    drifting clock. So the filter's history and the resampler's position carry over.
+    Resampling is linear interpolation after a low-pass filter (when downsampling), which
+    keeps the speech band. A change of rate or channel count starts afresh.
+    """
+
+    TAPS = 31  # low-pass filter length; it delays its output by TAPS // 2 input samples
+
+    def __init__(self) -> None:
+        self.rate = self.channels = 0
+
+    def _start(self, rate: int, channels: int) -> None:
+        self.rate, self.channels = rate, channels
+        self.step = rate / RECOGNIZER_RATE  # input samples per output sample
+        self.kernel = _lowpass(rate, self.TAPS) if rate > RECOGNIZER_RATE else None
+        self.history = np.zeros(self.TAPS - 1 if self.kernel is not None else 0)
+        self.buffer = np.zeros(0)  # filtered input not yet passed; buffer[0] is input sample `origin`
+        self.origin = -(self.TAPS // 2) if self.kernel is not None else 0  # the filter's delay
+        self.position = 0.0  # next output sample, in input samples
+        self.taken = 0  # input samples converted so far
+        self.made = 0  # output samples made so far
+
+    def convert(self, chunk: AudioChunk) -> AudioChunk:
+        if (chunk.rate, chunk.channels) != (self.rate, self.channels):
+            self._start(chunk.rate, chunk.channels)
+        mono = chunk.samples.astype(np.float64)
+        if chunk.channels > 1:
+            mono = mono.reshape(-1, chunk.channels).mean(axis=1)
+        self.taken += len(mono)
+        if chunk.rate == RECOGNIZER_RATE:
+            self.made += len(mono)
+            return AudioChunk(_to_int16(mono), RECOGNIZER_RATE, 1, chunk.timestamp)
+        held = self.origin + len(self.buffer) - self.position  # input seconds still waiting, times rate
+        out = self._resample(self._filter(mono), final=False)
+        return AudioChunk(out, RECOGNIZER_RATE, 1, chunk.timestamp - max(0.0, held) / chunk.rate)
+
+    def flush(self) -> np.ndarray:
+        """The last samples of a clip: what the filter and the resampler still hold."""
+        if not self.rate or self.rate == RECOGNIZER_RATE:
+            return np.zeros(0, np.int16)
+        tail = self._filter(np.zeros(self.TAPS // 2)) if self.kernel is not None else np.zeros(0)
+        return self._resample(tail, final=True)
+
+    def _filter(self, mono: np.ndarray) -> np.ndarray:
+        if self.kernel is None:
+            return mono
+        joined = np.concatenate([self.history, mono])
+        self.history = joined[len(joined) - len(self.history) :]
+        return np.convolve(joined, self.kernel, mode="valid")
+
+    def _resample(self, filtered: np.ndarray, final: bool) -> np.ndarray:
+        self.buffer = np.concatenate([self.buffer, filtered])
+        last = self.origin + len(self.buffer) - 1  # the newest input sample held
+        wanted = round(self.taken / self.step) if final else None
+        count = (wanted - self.made if final else int(np.floor((last - 1 - self.position) / self.step)) + 1)
+        count = max(0, count)
+        positions = self.position + np.arange(count) * self.step
+        samples = np.interp(positions - self.origin, np.arange(len(self.buffer)), self.buffer) if len(self.buffer) else np.zeros(count)
+        self.position += count * self.step
+        self.made += count
+        drop = max(0, int(np.floor(self.position)) - self.origin)
+        self.buffer, self.origin = self.buffer[drop:], self.origin + drop
+        return _to_int16(samples)
+
+
+def _lowpass(rate: int, taps: int) -> np.ndarray:
     """Windowed-sinc low-pass at 7.6 kHz, so downsampling to 16 kHz does not alias."""
     cutoff = 0.95 * (RECOGNIZER_RATE / 2) / rate
     n = np.arange(taps) - (taps - 1) / 2
     kernel = np.sinc(2 * cutoff * n) * np.hamming(taps)
-    return (kernel / kernel.sum()).astype(np.float32)
+    return kernel / kernel.sum()
+
+
+def _to_int16(samples: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(samples), -32768, 32767).astype(np.int16)
 
 
 def split(chunk: AudioChunk, seconds: float = CHUNK_SECONDS) -> list[AudioChunk]:

@@ -19,7 +19,7 @@ from voiceguide.commands import Command, CommandEvent
 from voiceguide.config import Config
 from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
 from voiceguide.models import choose_engine
-from voiceguide.speech.audio import AudioChunk, read_wav, split, to_recognizer_format
+from voiceguide.speech.audio import AudioChunk, Converter, read_wav, split, to_recognizer_format
 from voiceguide.speech.echo import EchoTap
 from voiceguide.speech.recognizer import NoiseCleaner, Spotter, Thresholds
 
@@ -114,6 +114,7 @@ class MicSource(LiveSource):
         self.name = name
         self.retry = retry
         self.audio: queue.Queue[AudioChunk | None] = queue.Queue()
+        self.converter = Converter()  # blocks to 16 kHz mono, continuous across block edges
         self.overflows = 0
         self.closed = False
         self.stream = open_stream(self._heard_audio, self._overflowed)
@@ -142,7 +143,7 @@ class MicSource(LiveSource):
                 continue
             if chunk is None:
                 return
-            for event in self.recognizer.feed(to_recognizer_format(chunk)):
+            for event in self.recognizer.feed(self.converter.convert(chunk)):
                 # The recogniser counts audio, which pauses while a device is away; the session
                 # runs on the wall clock, so restamp the event with the time it was heard.
                 now = self.clock.now()
@@ -159,6 +160,7 @@ class MicSource(LiveSource):
                 self.stream = self.open_stream(self._heard_audio, self._overflowed)
             except Exception:  # noqa: S112 - still unplugged; PortAudio raises its own types
                 continue
+            self.converter = Converter()  # the audio before the gap is not continued
             self._notice(Command.RESUME, f"({self.name} back)")
             return
 
