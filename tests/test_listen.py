@@ -168,6 +168,21 @@ def test_a_microphones_blocks_convert_as_one_recording(rate, channels):
     assert np.abs(whole - ideal)[50:-50].max() < (150 if rate > RECOGNIZER_RATE else 500)
 
 
+def test_a_long_recording_is_read_a_block_at_a_time_as_one_stream(tmp_path):
+    from voiceguide.speech.listening import wav_chunks
+
+    rate, seconds = 44100, 25.3  # three 10 s blocks
+    t = np.arange(int(rate * seconds)) / rate
+    tone = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    write_wav(tmp_path / "long.wav", AudioChunk(tone, rate))
+    chunks = list(wav_chunks(tmp_path / "long.wav"))
+    assert all(abs(a.end - b.timestamp) < 1e-9 for a, b in zip(chunks, chunks[1:], strict=False))
+    stream = np.concatenate([c.samples for c in chunks])
+    assert len(stream) == round(len(t) * RECOGNIZER_RATE / rate)
+    ideal = 8000 * np.sin(2 * np.pi * 440 * np.arange(len(stream)) / RECOGNIZER_RATE)
+    assert np.abs(stream - ideal)[50:-50].max() < 100  # no seam where one block meets the next
+
+
 def test_engine_choice(tmp_path):
     assert choose_engine("auto", "en", tmp_path)[0] == "pocketsphinx"
     assert choose_engine("auto", "ko", tmp_path)[0] == "vosk"

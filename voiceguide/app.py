@@ -91,12 +91,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # --- listen -----------------------------------------------------------------------------
 def cmd_listen(args: argparse.Namespace) -> int:
-    from voiceguide.speech.audio import read_wav
+    from voiceguide.speech.audio import WavFile
     from voiceguide.speech.listening import build_recognizer, listen_file
     from voiceguide.speech.recognizer import energy
 
     config = _config(args)
-    level = energy(read_wav(args.path))  # fails early, naming the file, if it is not a WAV
+    wav = WavFile.open(args.path)  # fails early, naming the file, if it is not a WAV
     recognizer = build_recognizer(args.language or config.language, config, args.engine)
     events = listen_file(args.path, recognizer)
     for event in events:
@@ -106,6 +106,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
             print(f"{event.word_end:8.2f}s  {event.command.value:<8} {event.text!r} "
                   f"(confidence {event.confidence:.2f}, heard at {event.emitted_at:.2f}s)")
     if not events:
+        level = max((energy(block) for block in wav.blocks()), default=-120.0)  # its loudest 10 s
         why = f"it is silent ({level:.0f} dBFS)" if level < -60 else "no command was heard"
         print(f"voiceguide: {args.path}: {why}.", file=sys.stderr)
     return 0

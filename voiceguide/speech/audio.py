@@ -6,10 +6,13 @@ channel count, microphones at their own rate) is converted in `to_recognizer_for
 
 from __future__ import annotations
 
+import os
 import struct
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -48,47 +51,82 @@ PCM, FLOAT, ALAW, MULAW, EXTENSIBLE = 1, 3, 6, 7, 0xFFFE
 CONVERT = "Convert it with e.g. `sox in.any -b 16 out.wav`."
 
 
-def read_wav(path: Path) -> AudioChunk:
-    """A WAV file as int16 samples, any rate and channel count.
+@dataclass(frozen=True)
+class WavFile:
+    """A WAV file's format and where its samples are, read from its header.
 
     Integer PCM of 8 to 32 bits, 32- and 64-bit float, A-law and mu-law, in the plain format
     chunk or WAVE_FORMAT_EXTENSIBLE (which recorders and SoX write for 24 bits or more than two
     channels). A data chunk that ends early (a recording cut off, or written as a stream with
     no final size) is read as far as it goes.
     """
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise AudioFileError(f"{path}: no such file.") from None
-    except OSError as exc:
-        raise AudioFileError(f"{path}: cannot be read ({exc.strerror}).") from None
-    if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
-        raise AudioFileError(f"{path}: not a readable PCM WAV file (it does not start with RIFF...WAVE). {CONVERT}")
-    fmt, raw, at = None, None, 12
-    while at + 8 <= len(data) and raw is None:
-        name, size = data[at : at + 4], int.from_bytes(data[at + 4 : at + 8], "little")
-        body = data[at + 8 : at + 8 + size]
-        if name == b"fmt ":
-            fmt = body
-        elif name == b"data" and fmt is not None:
-            raw = body
-        at += 8 + size + (size & 1)  # chunks are padded to an even length
-    if fmt is None or len(fmt) < 16 or raw is None:
+
+    path: Path
+    tag: int
+    rate: int
+    channels: int
+    width: int  # bytes per sample
+    start: int  # offset of the first sample
+    size: int  # bytes of whole frames present
+
+    @classmethod
+    def open(cls, path: Path) -> WavFile:
+        try:
+            with open(path, "rb") as f:
+                return cls._parse(Path(path), f, os.fstat(f.fileno()).st_size)
+        except FileNotFoundError:
+            raise AudioFileError(f"{path}: no such file.") from None
+        except OSError as exc:
+            raise AudioFileError(f"{path}: cannot be read ({exc.strerror}).") from None
+
+    @classmethod
+    def _parse(cls, path: Path, f: BinaryIO, length: int) -> WavFile:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+            raise AudioFileError(f"{path}: not a readable PCM WAV file (it does not start with RIFF...WAVE). {CONVERT}")
+        fmt, at = None, 12
+        while at + 8 <= length:
+            f.seek(at)
+            name, size = f.read(4), int.from_bytes(f.read(4), "little")
+            if name == b"fmt ":
+                fmt = f.read(min(size, 64))
+            elif name == b"data" and fmt is not None and len(fmt) >= 16:
+                return cls._described(path, fmt, at + 8, min(size, length - at - 8))
+            at += 8 + size + (size & 1)  # chunks are padded to an even length
         what = "format" if fmt is None or len(fmt) < 16 else "data"
         raise AudioFileError(f"{path}: not a readable PCM WAV file (no {what} chunk). {CONVERT}")
-    tag, channels, rate, _, align, bits = struct.unpack("<HHIIHH", fmt[:16])
-    if tag == EXTENSIBLE and len(fmt) >= 26:
-        tag = int.from_bytes(fmt[24:26], "little")  # the sub-format GUID starts with the tag
-    width = align // channels if channels else 0
-    if not channels or not rate or not width:
-        raise AudioFileError(f"{path}: not a readable PCM WAV file ({channels} channels, {rate} Hz, "
-                             f"{bits}-bit). {CONVERT}")
-    raw = raw[: len(raw) // align * align]
-    try:
-        samples = _decode(raw, tag, width)
-    except ValueError as exc:
-        raise AudioFileError(f"{path}: {exc}. {CONVERT}") from None
-    return AudioChunk(samples, rate, channels)
+
+    @classmethod
+    def _described(cls, path: Path, fmt: bytes, start: int, size: int) -> WavFile:
+        tag, channels, rate, _, align, bits = struct.unpack("<HHIIHH", fmt[:16])
+        if tag == EXTENSIBLE and len(fmt) >= 26:
+            tag = int.from_bytes(fmt[24:26], "little")  # the sub-format GUID starts with the tag
+        width = align // channels if channels else 0
+        if not channels or not rate or not width:
+            raise AudioFileError(f"{path}: not a readable PCM WAV file ({channels} channels, {rate} Hz, "
+                                 f"{bits}-bit). {CONVERT}")
+        try:
+            _decode(b"", tag, width)  # refuses an encoding it cannot read, before any audio is used
+        except ValueError as exc:
+            raise AudioFileError(f"{path}: {exc}. {CONVERT}") from None
+        return cls(path, tag, rate, channels, width, start, size - size % align)
+
+    def blocks(self, seconds: float = 10.0) -> Iterator[AudioChunk]:
+        """The samples as int16, `seconds` at a time, so a long recording is never held whole."""
+        step = max(1, int(self.rate * seconds)) * self.channels * self.width
+        with open(self.path, "rb") as f:
+            f.seek(self.start)
+            for at in range(0, self.size, step):
+                raw = f.read(min(step, self.size - at))
+                yield AudioChunk(_decode(raw, self.tag, self.width), self.rate, self.channels,
+                                 at / (self.channels * self.width * self.rate))
+
+
+def read_wav(path: Path) -> AudioChunk:
+    """A whole WAV file as int16 samples, any rate and channel count (see WavFile)."""
+    wav = WavFile.open(path)
+    samples = [block.samples for block in wav.blocks()]
+    return AudioChunk(np.concatenate(samples) if samples else np.zeros(0, np.int16), wav.rate, wav.channels)
 
 
 def _decode(raw: bytes, tag: int, width: int) -> np.ndarray:
@@ -152,10 +190,11 @@ class Converter:
     TAPS = 31  # low-pass filter length; it delays its output by TAPS // 2 input samples
 
     def __init__(self) -> None:
-        self.rate = self.channels = 0
+        self.rate = self.channels = self.made = 0
+        self.t0 = 0.0
 
-    def _start(self, rate: int, channels: int) -> None:
-        self.rate, self.channels = rate, channels
+    def _start(self, rate: int, channels: int, timestamp: float) -> None:
+        self.rate, self.channels, self.t0 = rate, channels, timestamp
         self.step = rate / RECOGNIZER_RATE  # input samples per output sample
         self.kernel = _lowpass(rate, self.TAPS) if rate > RECOGNIZER_RATE else None
         self.history = np.zeros(self.TAPS - 1 if self.kernel is not None else 0)
@@ -167,17 +206,16 @@ class Converter:
 
     def convert(self, chunk: AudioChunk) -> AudioChunk:
         if (chunk.rate, chunk.channels) != (self.rate, self.channels):
-            self._start(chunk.rate, chunk.channels)
+            self._start(chunk.rate, chunk.channels, chunk.timestamp)
         mono = chunk.samples.astype(np.float64)
         if chunk.channels > 1:
             mono = mono.reshape(-1, chunk.channels).mean(axis=1)
         self.taken += len(mono)
+        at = self.t0 + self.made / RECOGNIZER_RATE  # where this output starts in the stream
         if chunk.rate == RECOGNIZER_RATE:
             self.made += len(mono)
-            return AudioChunk(_to_int16(mono), RECOGNIZER_RATE, 1, chunk.timestamp)
-        held = self.origin + len(self.buffer) - self.position  # input seconds still waiting, times rate
-        out = self._resample(self._filter(mono), final=False)
-        return AudioChunk(out, RECOGNIZER_RATE, 1, chunk.timestamp - max(0.0, held) / chunk.rate)
+            return AudioChunk(_to_int16(mono), RECOGNIZER_RATE, 1, at)
+        return AudioChunk(self._resample(self._filter(mono), final=False), RECOGNIZER_RATE, 1, at)
 
     def flush(self) -> np.ndarray:
         """The last samples of a clip: what the filter and the resampler still hold."""

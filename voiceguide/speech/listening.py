@@ -19,7 +19,7 @@ from voiceguide.commands import Command, CommandEvent
 from voiceguide.config import Config
 from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
 from voiceguide.models import choose_engine
-from voiceguide.speech.audio import AudioChunk, Converter, read_wav, split, to_recognizer_format
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, Converter, WavFile, split
 from voiceguide.speech.echo import EchoTap
 from voiceguide.speech.recognizer import NoiseCleaner, Spotter, Thresholds
 
@@ -45,9 +45,18 @@ def build_recognizer(language: str, config: Config, engine: str | None = None,
 
 
 def wav_chunks(path: Path) -> Iterator[AudioChunk]:
-    """A WAV file as 16 kHz mono chunks, timestamped by audio position."""
-    audio = to_recognizer_format(read_wav(path))
-    yield from split(audio)
+    """A WAV file as 16 kHz mono chunks, timestamped by audio position, read a block at a time.
+    A file that is not a readable WAV is refused here, before any audio is used."""
+    wav = WavFile.open(path)
+
+    def chunks() -> Iterator[AudioChunk]:
+        converter = Converter()
+        for block in wav.blocks():
+            yield from split(converter.convert(block))
+        at = converter.t0 + converter.made / RECOGNIZER_RATE
+        yield from split(AudioChunk(converter.flush(), RECOGNIZER_RATE, 1, at))
+
+    return chunks()
 
 
 def listen_file(path: Path, recognizer: Spotter) -> list[CommandEvent]:
