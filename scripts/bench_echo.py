@@ -152,6 +152,7 @@ def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: lis
     print("| echo | person's commands over the guide's speech | caught | other commands | barge-in delay p50 / p95 (ms) "
           "| same recordings, guide silent: recognised |")
     print("|---|---|---|---|---|---|")
+    missed: list[str] = []
     for gain in gains:
         work = [(f"barge{gain}-{i}", gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
                 for i, s in enumerate(picks)]
@@ -167,6 +168,9 @@ def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: lis
         alone = sum(r[3] for r in results)
         print(f"| {gain} dB | {len(results)} | {caught} ({caught / len(results):.0%}) | {sum(r[2] for r in results)} "
               f"| {p50:.0f} / {p95:.0f} | {alone} ({alone / len(results):.0%}) |")
+        missed += [f"{gain} dB: {job[4]!r} ({job[5].name}){'' if r[3] else ', missed alone too'}"
+                   for job, r in zip(work, results, strict=True) if not r[0]]
+    print(f"\nmissed: {'; '.join(missed) or 'none'}\n")
 
 
 def first_sentence(schedule: list[tuple[float, float, float]], gains: list[float], tmp: Path, config: Path) -> None:
