@@ -98,8 +98,8 @@ def through_microphone(block: np.ndarray, minutes: float, recognizer) -> None:  
         source.queue.get()
         heard += 1
     source.close()
-    print(f"{minutes:>13.0f} {rss_mb():>8.1f} {heard:>9} {time.process_time() - start:>7.1f} "
-          f"(overflows: {source.overflows})")
+    print(f"at the end: {rss_mb():.1f} MB, {heard} commands, {time.process_time() - start:.1f} s of CPU, "
+          f"{source.overflows} input overflows")
 
 
 def main() -> None:
