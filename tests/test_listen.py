@@ -161,7 +161,7 @@ def test_a_microphones_blocks_convert_as_one_recording(rate, channels):
     converter, block = Converter(), int(rate * 0.05) * channels
     pieces = [converter.convert(AudioChunk(tone[i : i + block], rate, channels)).samples for i in range(0, len(tone), block)]
     assert len(whole) == round(len(t) * RECOGNIZER_RATE / rate)
-    assert np.abs(np.concatenate([*pieces, converter.flush()]).astype(int) - whole).max() <= 1
+    assert np.abs(np.concatenate([*pieces, converter.flush().samples]).astype(int) - whole).max() <= 1
     ideal = 10000 * np.sin(2 * np.pi * 700 * np.arange(len(whole)) / RECOGNIZER_RATE)
     # The tone itself survives (upsampling from 8 kHz interpolates linearly between far-apart samples).
     assert np.abs(whole - ideal)[50:-50].max() < (150 if rate > RECOGNIZER_RATE else 500)

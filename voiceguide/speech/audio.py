@@ -138,7 +138,7 @@ def _decode(raw: bytes, tag: int, width: int) -> np.ndarray:
         return np.frombuffer(raw, np.uint8).reshape(-1, width)[:, -2:].copy().view("<i2").ravel()
     if tag == FLOAT and width in (4, 8):
         floats = np.frombuffer(raw, "<f4" if width == 4 else "<f8")
-        return np.clip(np.round(np.nan_to_num(floats) * 32767), -32768, 32767).astype(np.int16)
+        return _to_int16(np.nan_to_num(floats) * 32767)
     if tag in (ALAW, MULAW) and width == 1:
         return (_alaw if tag == ALAW else _mulaw)(np.frombuffer(raw, np.uint8).astype(np.int32)).astype(np.int16)
     names = {PCM: "integer PCM", FLOAT: "float", ALAW: "A-law", MULAW: "mu-law"}
@@ -174,7 +174,7 @@ def to_recognizer_format(chunk: AudioChunk) -> AudioChunk:
     """A whole clip as 16 kHz mono (see Converter)."""
     converter = Converter()
     head = converter.convert(chunk)
-    return AudioChunk(np.concatenate([head.samples, converter.flush()]), RECOGNIZER_RATE, 1, chunk.timestamp)
+    return AudioChunk(np.concatenate([head.samples, converter.flush().samples]), RECOGNIZER_RATE, 1, chunk.timestamp)
 
 
 class Converter:
@@ -211,18 +211,22 @@ class Converter:
         if chunk.channels > 1:
             mono = mono.reshape(-1, chunk.channels).mean(axis=1)
         self.taken += len(mono)
-        at = self.t0 + self.made / RECOGNIZER_RATE  # where this output starts in the stream
         if chunk.rate == RECOGNIZER_RATE:
-            self.made += len(mono)
-            return AudioChunk(_to_int16(mono), RECOGNIZER_RATE, 1, at)
-        return AudioChunk(self._resample(self._filter(mono), final=False), RECOGNIZER_RATE, 1, at)
+            return self._made(_to_int16(mono))
+        return self._made(self._resample(self._filter(mono), final=False))
 
-    def flush(self) -> np.ndarray:
+    def flush(self) -> AudioChunk:
         """The last samples of a clip: what the filter and the resampler still hold."""
         if not self.rate or self.rate == RECOGNIZER_RATE:
-            return np.zeros(0, np.int16)
+            return self._made(np.zeros(0, np.int16))
         tail = self._filter(np.zeros(self.TAPS // 2)) if self.kernel is not None else np.zeros(0)
-        return self._resample(tail, final=True)
+        return self._made(self._resample(tail, final=True))
+
+    def _made(self, samples: np.ndarray) -> AudioChunk:
+        """Output samples, timestamped where they fall in the converted stream."""
+        chunk = AudioChunk(samples, RECOGNIZER_RATE, 1, self.t0 + self.made / RECOGNIZER_RATE)
+        self.made += len(samples)
+        return chunk
 
     def _filter(self, mono: np.ndarray) -> np.ndarray:
         if self.kernel is None:
@@ -233,14 +237,14 @@ class Converter:
 
     def _resample(self, filtered: np.ndarray, final: bool) -> np.ndarray:
         self.buffer = np.concatenate([self.buffer, filtered])
-        last = self.origin + len(self.buffer) - 1  # the newest input sample held
-        wanted = round(self.taken / self.step) if final else None
-        count = (wanted - self.made if final else int(np.floor((last - 1 - self.position) / self.step)) + 1)
-        count = max(0, count)
-        positions = self.position + np.arange(count) * self.step
-        samples = np.interp(positions - self.origin, np.arange(len(self.buffer)), self.buffer) if len(self.buffer) else np.zeros(count)
+        if final:  # as many as the whole clip makes at 16 kHz
+            count = max(0, round(self.taken / self.step) - self.made)
+        else:  # every output sample with input on both sides of it
+            newest = self.origin + len(self.buffer) - 1
+            count = max(0, int(np.floor((newest - 1 - self.position) / self.step)) + 1)
+        positions = self.position + np.arange(count) * self.step - self.origin
+        samples = np.interp(positions, np.arange(len(self.buffer)), self.buffer) if len(self.buffer) else np.zeros(count)
         self.position += count * self.step
-        self.made += count
         drop = max(0, int(np.floor(self.position)) - self.origin)
         self.buffer, self.origin = self.buffer[drop:], self.origin + drop
         return _to_int16(samples)

@@ -19,7 +19,7 @@ from voiceguide.commands import Command, CommandEvent
 from voiceguide.config import Config
 from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
 from voiceguide.models import choose_engine
-from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, Converter, WavFile, split
+from voiceguide.speech.audio import AudioChunk, Converter, WavFile, split
 from voiceguide.speech.echo import EchoTap
 from voiceguide.speech.recognizer import NoiseCleaner, Spotter, Thresholds
 
@@ -53,8 +53,7 @@ def wav_chunks(path: Path) -> Iterator[AudioChunk]:
         converter = Converter()
         for block in wav.blocks():
             yield from split(converter.convert(block))
-        at = converter.t0 + converter.made / RECOGNIZER_RATE
-        yield from split(AudioChunk(converter.flush(), RECOGNIZER_RATE, 1, at))
+        yield from split(converter.flush())
 
     return chunks()
 
