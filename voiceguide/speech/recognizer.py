@@ -58,6 +58,8 @@ class Decoder(Protocol):
 
     def partial(self) -> str: ...  # the words of the current utterance so far
 
+    def plausible(self) -> bool: ...  # a second, costlier check of the last utterance's answer
+
 
 class Recognizer(Protocol):
     """feed() 16 kHz mono chunks in order; get the commands they completed."""
@@ -319,6 +321,11 @@ class Spotter:
         bar = self.thresholds.urgent if command in URGENT else self.thresholds.normal
         if confidence < bar:
             self.rejected.append((said, f"confidence {confidence:.2f} < {bar}"))
+            return []
+        if command not in INTERRUPTING and not self.decoder.plausible():
+            # Pain, stop and pause cut the guide's speech at once; they do not wait for this
+            # second decode (a fifth of a second of CPU), and missing pain or stop costs most.
+            self.rejected.append((said, "other words fit better"))
             return []
         word_end = min(now, self._utt_start + spoken[-1].end)
         return [CommandEvent(command, said, confidence, round(word_end, 3), round(now, 3), value)]
