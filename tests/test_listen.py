@@ -427,3 +427,19 @@ def test_a_saved_echo_path_lets_a_command_through_over_the_first_sentence(cache,
     heard, word_end = guide_over(pain, 0, cache, volume=0.5, saved=saved)
     assert [e.command for e in heard] == [Command.PAIN]
     assert heard[0].emitted_at - word_end < 0.3
+
+
+# Each of these passes the grammar and the phone loop as a command ("repeat", "say again",
+# "slower", "continue"); the open-vocabulary decode finds better English words for it.
+@pytest.mark.parametrize("voice, sentence", [
+    (Voice("en-gb", 170, 40), "Release."),
+    (Voice("flite:slt", 150, 50), "Set it down."),
+    (Voice("flite:kal16", 180, 25), "Slowly lower."),
+    (Voice("en-gb-x-rp+f2", 160, 55), "Slowly let go."),
+])
+def test_short_sentences_that_pass_for_a_command_are_caught_by_the_second_opinion(cache, voice, sentence):
+    stream, _ = build_stream([("", speak(sentence, voice, cache))], 1.0)
+    recognizer = build_recognizer("en", Config(), "pocketsphinx", announce=False)
+    events = [e for chunk in split(AudioChunk(dither(stream), RECOGNIZER_RATE)) for e in recognizer.feed(chunk)]
+    assert events + recognizer.finish() == []
+    assert [why for _, why in recognizer.rejected] == ["other words fit better"]
