@@ -36,7 +36,7 @@ def hear(language: str, pieces: list[np.ndarray], engine: str | None = None):
 
 
 # Misses measured with this voice; the benchmark table in the README has the full picture.
-ENGLISH_MISSES = {Command.PAIN: "misheard with this voice", Command.PAUSE: "misheard with this voice"}
+ENGLISH_MISSES = {Command.PAIN: "heard as 'three'", Command.PAUSE: "heard, with too low a confidence"}
 # A voice made from recordings of a person: every first phrase is heard.
 PERSON = Voice("flite:slt", 150, 50)
 

@@ -324,7 +324,7 @@ class Spotter:
             return []
         if command not in INTERRUPTING and not self.decoder.plausible():
             # Pain, stop and pause cut the guide's speech at once; they do not wait for this
-            # second decode (a fifth of a second of CPU), and missing pain or stop costs most.
+            # second decode (about 0.3 s of CPU), and missing pain or stop costs most.
             self.rejected.append((said, "other words fit better"))
             return []
         word_end = min(now, self._utt_start + spoken[-1].end)

@@ -14,7 +14,8 @@ A phone loop fits anything, so a short sentence such as "Release." still scores 
 to "repeat". A second opinion settles those: the utterance is decoded once more with the
 model's own open-vocabulary language model (72,000 words, loaded anyway), and a command must
 score within WORD_GAP per frame of the best English words found there. That decode runs only
-for an utterance that has passed every other test, so it costs nothing while people talk.
+for an utterance that has passed every other test, so ordinary speech does not pay for it; a
+command that does waits for it.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ FRAMES_PER_SECOND = 100  # PocketSphinx's default frame rate
 # pass; see the README.
 MIDPOINT = -10.0
 SCALE = 2.0
-# Per-frame score gap to the open-vocabulary decode (same units as MIDPOINT). Set from
-# scripts/bench_listen.py: at -12 it kept 97% of the correct commands and cut false accepts by
+# Per-frame score gap to the open-vocabulary decode (same units as MIDPOINT). Set by replaying
+# scripts/bench_listen.py's conditions: at -12 it kept 97% of the correct commands and cut false accepts by
 # two thirds; see the README.
 WORD_GAP = -12.0
 
@@ -62,7 +63,7 @@ class SphinxDecoder:
         self.decoder.add_jsgf_string("commands", grammar)
         self.decoder.activate_search("commands")
         self.audio: list[bytes] = []  # the current utterance, for the second opinion
-        self.grammar_score = 0.0  # log score per frame of the last utterance's answer
+        self.grammar_score = 0.0  # the last utterance's answer, per frame (see _per_frame)
 
     def start(self) -> None:
         self.audio = []
@@ -84,9 +85,9 @@ class SphinxDecoder:
         hyp, free = self.decoder.hyp(), self.phones.hyp()
         if hyp is None:
             return []
-        frames = max(1, self.decoder.n_frames())
-        self.grammar_score = _log(hyp.best_score) / frames
-        confidence = self._confidence(hyp.best_score, free.best_score if free else 0.0)
+        frames = self.decoder.n_frames()
+        self.grammar_score = _per_frame(hyp.best_score, frames)
+        confidence = _confidence(self.grammar_score, _per_frame(free.best_score if free else 0.0, frames))
         # Alternate pronunciations come back as "word(2)".
         return [Word(s.word.split("(")[0], s.start_frame / FRAMES_PER_SECOND, (s.end_frame + 1) / FRAMES_PER_SECOND, confidence)
                 for s in self.decoder.seg() or [] if s.word != "(NULL)"]  # (NULL): a grammar's empty step
@@ -99,24 +100,24 @@ class SphinxDecoder:
             self.decoder.process_raw(b"".join(self.audio))
             self.decoder.end_utt()
             words = self.decoder.hyp()
-            frames = max(1, self.decoder.n_frames())
+            frames = self.decoder.n_frames()
         finally:
             self.decoder.activate_search("commands")
         if words is None or words.best_score <= 0:
             return True
-        return (self.grammar_score - _log(words.best_score) / frames) * 1e4 >= WORD_GAP
-
-    def _confidence(self, grammar: float, free: float) -> float:
-        """0-1 from the two best-path scores (the bindings give them as exp(log score))."""
-        frames = max(1, self.decoder.n_frames())
-        if grammar <= 0:
-            return 0.0
-        if free <= 0:
-            return 1.0
-        gap = (math.log(grammar) - math.log(free)) / frames * 1e4
-        return 1 / (1 + math.exp(-(gap - MIDPOINT) / SCALE))
+        return self.grammar_score - _per_frame(words.best_score, frames) >= WORD_GAP
 
 
-def _log(score: float) -> float:
-    """The natural log of a score the bindings give as exp(log score); -inf for none."""
-    return math.log(score) if score > 0 else -math.inf
+def _per_frame(score: float, frames: int) -> float:
+    """A best-path score per frame, in the units of MIDPOINT and WORD_GAP; -inf for no path.
+    The bindings give scores as exp(log score)."""
+    return math.log(score) / max(1, frames) * 1e4 if score > 0 else -math.inf
+
+
+def _confidence(grammar: float, free: float) -> float:
+    """0-1 from the per-frame scores of the grammar's answer and of the free phone loop."""
+    if grammar == -math.inf:
+        return 0.0
+    if free == -math.inf:
+        return 1.0
+    return 1 / (1 + math.exp(-(grammar - free - MIDPOINT) / SCALE))
