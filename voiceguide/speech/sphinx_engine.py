@@ -50,9 +50,12 @@ class SphinxDecoder:
         # A fixed seed keeps the dither, and so the results, the same from run to run.
         # No lattice rescoring (bestpath): on a grammar it often ends the answer inside a phrase
         # ("that hurts" came back as "that"), which cost 8 points of clean accuracy.
-        # fwdflat (the language model's second pass) matters only to the second opinion below, which
-        # tells commands from other speech as well without it, with a quarter less CPU.
-        self.decoder = Decoder(loglevel="FATAL", dither=True, seed=1, compallsen=True, bestpath=False, fwdflat=False)
+        # fwdflat (the language model's second pass) and maxhmmpf (a cap on the word models alive
+        # in a frame) matter only to the second opinion below; the command grammar never comes near
+        # the cap. Without the second pass and with the cap, the open-vocabulary decode took 157 ms
+        # of CPU a check instead of 350 on 220 benchmark utterances; 2 of the 220 verdicts changed.
+        self.decoder = Decoder(loglevel="FATAL", dither=True, seed=1, compallsen=True, bestpath=False, fwdflat=False,
+                               maxhmmpf=3000)
         phone_lm = os.path.join(get_model_path(), "en-us", "en-us-phone.lm.bin")
         self.phones = Decoder(loglevel="FATAL", dither=True, seed=1, compallsen=True, allphone=phone_lm)
         said = vocabulary(language)
