@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 PREROLL = 0.3  # seconds of audio before the detected speech start given to the decoder
 SHORT = 0.8  # seconds; speech this short holds no sentence around a command word
-SURE = 0.99  # confidence above which the decoder's second opinion is not asked for
 
 
 @dataclass(frozen=True)
@@ -323,10 +322,11 @@ class Spotter:
         if confidence < bar:
             self.rejected.append((said, f"confidence {confidence:.2f} < {bar}"))
             return []
-        if command not in INTERRUPTING and confidence < SURE and not self.decoder.plausible():
+        if command not in INTERRUPTING and not self.decoder.plausible():
             # Pain, stop and pause cut the guide's speech at once; they do not wait for this
-            # second decode (about 0.2 s of CPU), and missing pain or stop costs most. Nor does
-            # a command heard as surely as SURE: other speech almost never is.
+            # second decode (about 0.2 s of CPU), and missing pain or stop costs most. Every other
+            # command asks, however confident: without echo cancelling, skipping it for a
+            # confidence of 0.99 or more let the guide's own voice set off 12 commands in a routine.
             self.rejected.append((said, "other words fit better"))
             return []
         word_end = min(now, self._utt_start + spoken[-1].end)
