@@ -117,7 +117,7 @@ def guide_schedule(tmp: Path, config: Path) -> list[tuple[float, float, float]]:
     return schedule
 
 
-def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, int, bool]:
+def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, list[str], bool]:
     """(caught, barge-in delay in seconds, other commands, caught with the guide silent) for one
     person's command over the guide. `name` names its files and its log folder in `tmp`, which
     must be its own: a saved echo path found there is used."""
@@ -142,7 +142,8 @@ def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple
     with contextlib.redirect_stderr(io.StringIO()):  # it says which engine listens, once a trial
         recognizer = build_recognizer("en", load_config(config))
     alone = any(e.command.value == wanted for e in listen_file(alone_wav, recognizer))
-    return hit is not None, (hit["t"] - word_end) if hit else None, len(commands) - (hit is not None), alone
+    others = [f"{x['text']!r} at {x['t'] - at:+.1f} s in {x['phase']}" for x in commands if x is not hit]
+    return hit is not None, (hit["t"] - word_end) if hit else None, others, alone
 
 
 def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: list[float], jobs: int, tmp: Path,
@@ -153,6 +154,7 @@ def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: lis
           "| same recordings, guide silent: recognised |")
     print("|---|---|---|---|---|---|")
     missed: list[str] = []
+    others: list[str] = []
     for gain in gains:
         work = [(f"barge{gain}-{i}", gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
                 for i, s in enumerate(picks)]
@@ -166,11 +168,13 @@ def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: lis
         delays = np.array([r[1] for r in results if r[1] is not None]) * 1000
         p50, p95 = (np.percentile(delays, 50), np.percentile(delays, 95)) if len(delays) else (np.nan, np.nan)
         alone = sum(r[3] for r in results)
-        print(f"| {gain} dB | {len(results)} | {caught} ({caught / len(results):.0%}) | {sum(r[2] for r in results)} "
+        print(f"| {gain} dB | {len(results)} | {caught} ({caught / len(results):.0%}) | {sum(len(r[2]) for r in results)} "
               f"| {p50:.0f} / {p95:.0f} | {alone} ({alone / len(results):.0%}) |")
         missed += [f"{gain} dB: {job[4]!r} ({job[5].name}){'' if r[3] else ', missed alone too'}"
                    for job, r in zip(work, results, strict=True) if not r[0]]
+        others += [f"{gain} dB, {job[4]!r} ({job[5].name}): {', '.join(r[2])}" for job, r in zip(work, results, strict=True) if r[2]]
     print(f"\nmissed: {'; '.join(missed) or 'none'}\n")
+    print(f"other commands (time from the person's words): {'; '.join(others) or 'none'}\n")
 
 
 def first_sentence(schedule: list[tuple[float, float, float]], gains: list[float], tmp: Path, config: Path) -> None:

@@ -142,9 +142,14 @@ def decode(recognizer, stream: np.ndarray) -> tuple[list, float]:
     recognizer.decoder.plausible = timed
     start = time.process_time()
     events = []
-    for chunk in split(AudioChunk(stream, RECOGNIZER_RATE)):
-        events += recognizer.feed(chunk)
-    events += recognizer.finish()
+    try:
+        for chunk in split(AudioChunk(stream, RECOGNIZER_RATE)):
+            events += recognizer.feed(chunk)
+        events += recognizer.finish()
+    finally:
+        # The wrapper refers to the decoder it is stored on; left there, that loop (and the model
+        # with it) would wait for Python's cycle collector, and models would pile up in memory.
+        del recognizer.decoder.plausible
     return events, time.process_time() - start
 
 

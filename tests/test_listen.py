@@ -16,6 +16,7 @@ from voiceguide.corpus import Voice, build_stream, dither, silence, speak
 from voiceguide.models import ModelMissing, choose_engine
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split, write_wav
 from voiceguide.speech.listening import build_recognizer
+from voiceguide.speech.recognizer import Thresholds
 
 ENGLISH = Voice("en-us", 150)
 KOREAN = Voice("ko", 150)
@@ -338,6 +339,32 @@ def test_echo_canceller_hears_a_person_over_the_guide_but_not_the_guide(cache):
         events, word_end = guide_over(speak(phrase, voice, cache), under, cache)
         assert [e.text for e in events] == [phrase]
         assert word_end - 0.1 < events[0].word_end and events[0].emitted_at < word_end + 0.3
+
+
+def test_the_last_of_the_guides_voice_is_held_to_its_echo_and_a_reply_is_not(cache):
+    """Just after the guide stops, what is left of its voice must not pass for a person's words
+    (its faint end was heard as "ow"), while a person answering at once stands far above it."""
+    from voiceguide.speech.echo import EchoCanceller
+
+    reference, mic = guide_at_the_microphone(cache)
+    last_end = reference.pieces[-1][0] + len(reference.pieces[-1][1]) / RECOGNIZER_RATE
+    reply = speak("next", PERSON, cache).astype(np.float64)
+    start = int((last_end + 0.15) * RECOGNIZER_RATE)
+    mic[start : start + len(reply)] += reply
+    canceller = EchoCanceller(reference)
+    ends = [at + len(samples) / RECOGNIZER_RATE for at, samples in reference.pieces]
+    tails = []
+    for chunk in split(AudioChunk(dither(mic), RECOGNIZER_RATE)):
+        canceller.process(chunk)
+        while ends and chunk.end > ends[0] + 0.3:  # asked, as the recogniser does, soon after
+            end = ends.pop(0)
+            tails.append(canceller.above_echo(end + 0.1, end + 0.22))
+        if chunk.end > last_end + 0.2 + len(reply) / RECOGNIZER_RATE:
+            break
+    bar = Thresholds().above_echo
+    # Once the path is learned; the last sentence's tail holds the reply.
+    assert all(tail is not None and tail < bar for tail in tails[2:-1]), tails
+    assert canceller.above_echo(last_end + 0.2, last_end + 0.15 + len(reply) / RECOGNIZER_RATE) > bar
 
 
 def commands_in(condition: str, cache: Path) -> tuple[list[CommandEvent], list[tuple[str, str]]]:

@@ -105,6 +105,7 @@ class EchoCanceller:
     LEARNED = 10.0  # dB of echo return loss enhancement from which a person can be told from the echo
     FIT_BLOCKS = 10  # blocks of the guide's speech over which a restored path is fitted to the volume
     FITS = 6.0  # dB a restored path must take off, once fitted, to be kept
+    TAIL = 0.3  # seconds after the guide stops in which its echo can still be heard (path and delay)
 
     def __init__(self, playback: Playback) -> None:
         self.playback = playback
@@ -158,13 +159,22 @@ class EchoCanceller:
 
     def above_echo(self, start: float, end: float) -> float | None:
         """dB by which what was heard from `start` to `end` exceeds the guide's expected residual
-        echo; None when the guide was silent then. A person's words stand well above it; a
-        fragment of the guide's own voice does not."""
+        echo; None when the guide was silent then and for TAIL before. A person's words stand
+        well above it; a fragment of the guide's own voice does not.
+
+        Words that a decoder places just after the guide's sentence ended are held to the level
+        of its residue over the TAIL before them: there the expected residue has already fallen
+        to nothing, and the faint last of the guide's voice, heard as "ow", stood 19 dB above it."""
         spans = self._blocks(start, end)
-        residue = sum(r for _, r, _ in spans)
-        if not spans or residue <= 0:
+        if not spans:
             return None
-        return 10 * float(np.log10(max(sum(h for h, _, _ in spans), 1.0) / residue))
+        heard = sum(h for h, _, _ in spans) / len(spans)
+        residue = sum(r for _, r, _ in spans) / len(spans)
+        before = [r for _, r, talking in self._blocks(start - self.TAIL, start) if talking]
+        residue = max(residue, sum(before) / len(before) if before else 0.0)
+        if residue <= 0:
+            return None
+        return 10 * float(np.log10(max(heard, 1.0) / residue))
 
     def only_guide(self, start: float, end: float) -> bool:
         """True when the guide was talking from `start` to `end` and most of what was heard then
