@@ -162,7 +162,7 @@ class EchoCanceller:
         echo; None when the guide was silent then and for TAIL before. A person's words stand
         well above it; a fragment of the guide's own voice does not.
 
-        Words that a decoder places just after the guide's sentence ended are held to the level
+        Words that a decoder places wholly after the guide's sentence ended are held to the level
         of its residue over the TAIL before them: there the expected residue has already fallen
         to nothing, and the faint last of the guide's voice, heard as "ow", stood 19 dB above it."""
         spans = self._blocks(start, end)
@@ -170,8 +170,9 @@ class EchoCanceller:
             return None
         heard = sum(h for h, _, _ in spans) / len(spans)
         residue = sum(r for _, r, _ in spans) / len(spans)
-        before = [r for _, r, talking in self._blocks(start - self.TAIL, start) if talking]
-        residue = max(residue, sum(before) / len(before) if before else 0.0)
+        if not any(talking for _, _, talking in spans):
+            before = [r for _, r, talking in self._blocks(start - self.TAIL, start) if talking]
+            residue = max(residue, sum(before) / len(before) if before else 0.0)
         if residue <= 0:
             return None
         return 10 * float(np.log10(max(heard, 1.0) / residue))
