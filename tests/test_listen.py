@@ -341,6 +341,18 @@ def test_echo_canceller_hears_a_person_over_the_guide_but_not_the_guide(cache):
         assert word_end - 0.1 < events[0].word_end and events[0].emitted_at < word_end + 0.3
 
 
+def test_a_command_over_the_guide_cuts_it_as_the_words_end_not_the_rooms_echo_of_them(cache):
+    from voiceguide.corpus import reverb
+
+    said = speak("stop", PERSON, cache)
+    in_a_room = reverb(said)
+    events, end = guide_over(in_a_room, 3, cache)
+    word_end = end - (len(in_a_room) - len(said)) / RECOGNIZER_RATE
+    assert [e.text for e in events] == ["stop"]
+    # While the voice detector alone decided, the reverberation kept it waiting 0.19 s.
+    assert events[0].emitted_at - word_end < 0.15
+
+
 def test_the_last_of_the_guides_voice_is_held_to_its_echo_and_a_reply_is_not(cache):
     """Just after the guide stops, what is left of its voice must not pass for a person's words
     (its faint end was heard as "ow"), while a person answering at once stands far above it."""

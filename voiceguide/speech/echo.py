@@ -177,6 +177,11 @@ class EchoCanceller:
             return None
         return 10 * float(np.log10(max(heard, 1.0) / residue))
 
+    def talking(self, now: float) -> bool:
+        """True when the guide was talking at most 2 * TAIL before `now`: its echo may still be
+        arriving, and a person may be cutting in on its last words."""
+        return any(talking for _, _, talking in self._blocks(now - 2 * self.TAIL, now))
+
     def only_guide(self, start: float, end: float) -> bool:
         """True when the guide was talking from `start` to `end` and most of what was heard then
         was no more than its residual echo: no person's voice, whatever a voice detector says."""
