@@ -99,7 +99,9 @@ def reverb(samples: np.ndarray, percent: int = 50) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "dry.wav", Path(tmp) / "wet.wav"
         write_wav(src, AudioChunk(samples, RECOGNIZER_RATE))
-        subprocess.run(["sox", "-q", str(src), str(dst), "gain", "-3", "reverb", str(percent), "50", "80"],
+        # -R: repeatable. Otherwise SoX dithers its output with a new random seed each time, and
+        # the same recording in the same room came out different from run to run.
+        subprocess.run(["sox", "-q", "-R", str(src), str(dst), "gain", "-3", "reverb", str(percent), "50", "80"],
                        check=True, capture_output=True)
         wet = read_wav(dst).samples
     return wet[::2] if len(wet) > len(samples) * 1.5 else wet  # SoX reverb may widen to stereo
