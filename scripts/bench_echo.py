@@ -17,7 +17,9 @@ The guide's own rendered voice is mixed into the microphone signal at 0 and -6 d
    barge-in delay: session time the guide's speech is cut minus the end of the person's words,
    in audio milliseconds (the run's clock is the audio consumed). Next to it: how many of the
    same recordings are recognised with the guide silent, so misses of the recogniser itself can
-   be told from misses caused by the guide's voice.
+   be told from misses caused by the guide's voice. Each run twice: as a person's first session,
+   and as a returning person's, starting from what listening learned in an earlier session in
+   which that person said a few other commands (see EARLIER).
 3. First sentence: the same, but 0.3 to 1.2 s into the session's first sentence, before the
    canceller can have learned the echo path; once starting from nothing, once from the path
    saved by an earlier session run at 0 dB (at -6 dB that path must first be fitted to the
@@ -47,7 +49,7 @@ from voiceguide.config import load_config  # noqa: E402
 from voiceguide.corpus import Voice, dither, silence, speak  # noqa: E402
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, write_wav  # noqa: E402
 from voiceguide.speech.echo import EchoTap  # noqa: E402
-from voiceguide.speech.listening import build_recognizer, listen_file  # noqa: E402
+from voiceguide.speech.listening import LISTENER, build_recognizer, listen_file, resume_listener  # noqa: E402
 
 CACHE = ROOT / "bench_out" / "speech"
 MINUTES = 28  # longer than either built-in routine run unattended
@@ -56,6 +58,8 @@ GAINS = (0, -6)
 PERSON = [Voice("en-us", 150, 50), Voice("en-gb", 170, 40), Voice("flite:slt", 150, 50), Voice("flite:awb", 170, 20)]
 BARGE_IN = ["pain", "stop", "pause", "ouch", "that hurts", "wait"]
 LATEST = 420.0  # seconds: trials are spread over the first minutes of the routine
+# What the person says in an earlier session, for the runs that start from what it learned.
+EARLIER = ["next", "repeat", "where am i", "go on", "slower", "faster"]
 FIRST_SENTENCE = (0.3, 0.5, 0.8, 1.2)  # seconds into it
 FIRST_SENTENCE_TRIALS = (6, 1, 11)  # barge-in trials whose recordings the recogniser hears on their own
 
@@ -120,7 +124,7 @@ def guide_schedule(tmp: Path, config: Path) -> list[tuple[float, float, float]]:
 def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, list[str], bool]:
     """(caught, barge-in delay in seconds, other commands, caught with the guide silent) for one
     person's command over the guide. `name` names its files and its log folder in `tmp`, which
-    must be its own: a saved echo path found there is used."""
+    must be its own: a saved echo path or listening state found there is used."""
     name, gain, at, guide_rms, phrase, voice, tmp, config = job
     person = speak(phrase, voice, CACHE).astype(np.float64)
     loud = np.abs(person) > 200
@@ -131,6 +135,9 @@ def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple
     word_end = at + len(person) / RECOGNIZER_RATE
     wav = tmp / f"{name}.wav"
     write_wav(wav, AudioChunk(dither(audio), RECOGNIZER_RATE))
+    kept = tmp / f"{name}-{LISTENER}"  # what an earlier session learned, if this run starts from it
+    if (tmp / name / LISTENER).exists():
+        shutil.copy(tmp / name / LISTENER, kept)
     lines = run(run_args("si-joint", wav, gain, tmp / name, config))
     wanted = parse(phrase, "en")[0].value
     commands = [x for x in lines if x["type"] == "command"]
@@ -141,23 +148,47 @@ def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple
     write_wav(alone_wav, AudioChunk(dither(padded), RECOGNIZER_RATE))
     with contextlib.redirect_stderr(io.StringIO()):  # it says which engine listens, once a trial
         recognizer = build_recognizer("en", load_config(config))
+    if kept.exists():
+        resume_listener(recognizer, kept)
     alone = any(e.command.value == wanted for e in listen_file(alone_wav, recognizer))
     others = [f"{x['text']!r} at {x['t'] - at:+.1f} s in {x['phase']}" for x in commands if x is not hit]
     return hit is not None, (hit["t"] - word_end) if hit else None, others, alone
+
+
+def earlier_session(voice: Voice, gain: float, guide_rms: float, tmp: Path, config: Path) -> Path:
+    """The listening state kept by an earlier session of si-joint in which this person said
+    EARLIER, one every 30 s, as loud as the guide's voice at the microphone."""
+    audio = np.zeros(int((LATEST + 30) * RECOGNIZER_RATE))
+    for k, phrase in enumerate(EARLIER):
+        person = speak(phrase, voice, CACHE).astype(np.float64)
+        person *= guide_rms * 10 ** (gain / 20) / np.sqrt(np.mean(person[np.abs(person) > 200] ** 2))
+        start = int((40 + 30 * k) * RECOGNIZER_RATE)
+        audio[start : start + len(person)] = person
+    wav = tmp / f"earlier{gain}-{voice.name}.wav"
+    write_wav(wav, AudioChunk(dither(audio), RECOGNIZER_RATE))
+    run(run_args("si-joint", wav, gain, tmp / f"earlier{gain}-{voice.name}", config))
+    return tmp / f"earlier{gain}-{voice.name}" / LISTENER
 
 
 def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: list[float], jobs: int, tmp: Path,
              config: Path) -> None:
     schedule = [s for s in schedule if s[1] - s[0] >= 2.0 and s[0] < LATEST]
     picks = [schedule[int(i * len(schedule) / trials)] for i in range(trials)]
-    print("| echo | person's commands over the guide's speech | caught | other commands | barge-in delay p50 / p95 (ms) "
-          "| same recordings, guide silent: recognised |")
-    print("|---|---|---|---|---|---|")
+    print("| echo | person | person's commands over the guide's speech | caught | other commands "
+          "| barge-in delay p50 / p95 (ms) | same recordings, guide silent: recognised |")
+    print("|---|---|---|---|---|---|---|")
     missed: list[str] = []
     others: list[str] = []
-    for gain in gains:
-        work = [(f"barge{gain}-{i}", gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)], tmp, config)
-                for i, s in enumerate(picks)]
+    loudness = float(np.median([s[2] for s in schedule]))
+    for gain, returning in ((g, r) for g in gains for r in (False, True)):
+        kept = {v.name: earlier_session(v, gain, loudness, tmp, config) for v in PERSON} if returning else {}
+        who = "returning" if returning else "first session"
+        work = [(f"barge{gain}-{who[0]}{i}", gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)],
+                 tmp, config) for i, s in enumerate(picks)]
+        for job in work:
+            if returning:
+                (tmp / job[0]).mkdir()
+                shutil.copy(kept[job[5].name], tmp / job[0] / LISTENER)
         if jobs == 1:
             results = [trial(job) for job in work]
         else:
@@ -168,11 +199,11 @@ def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: lis
         delays = np.array([r[1] for r in results if r[1] is not None]) * 1000
         p50, p95 = (np.percentile(delays, 50), np.percentile(delays, 95)) if len(delays) else (np.nan, np.nan)
         alone = sum(r[3] for r in results)
-        print(f"| {gain} dB | {len(results)} | {caught} ({caught / len(results):.0%}) | {sum(len(r[2]) for r in results)} "
+        print(f"| {gain} dB | {who} | {len(results)} | {caught} ({caught / len(results):.0%}) | {sum(len(r[2]) for r in results)} "
               f"| {p50:.0f} / {p95:.0f} | {alone} ({alone / len(results):.0%}) |")
-        missed += [f"{gain} dB: {job[4]!r} ({job[5].name}){'' if r[3] else ', missed alone too'}"
+        missed += [f"{gain} dB, {who}: {job[4]!r} ({job[5].name}){'' if r[3] else ', missed alone too'}"
                    for job, r in zip(work, results, strict=True) if not r[0]]
-        others += [f"{gain} dB, {job[4]!r} ({job[5].name}): {', '.join(r[2])}" for job, r in zip(work, results, strict=True) if r[2]]
+        others += [f"{gain} dB, {who}, {job[4]!r} ({job[5].name}): {', '.join(r[2])}" for job, r in zip(work, results, strict=True) if r[2]]
     print(f"\nmissed: {'; '.join(missed) or 'none'}\n")
     print(f"other commands (time from the person's words): {'; '.join(others) or 'none'}\n")
 

@@ -482,3 +482,34 @@ def test_short_sentences_that_pass_for_a_command_are_caught_by_the_second_opinio
     events = [e for chunk in split(AudioChunk(dither(stream), RECOGNIZER_RATE)) for e in recognizer.feed(chunk)]
     assert events + recognizer.finish() == []
     assert [why for _, why in recognizer.rejected] == ["other words fit better"]
+
+
+def test_a_returning_persons_voice_is_known_from_their_last_session(cache, tmp_path):
+    """What the recogniser learned of the voice, microphone and room (PocketSphinx's running
+    cepstral mean) is kept beside the logs for the next session. espeak-ng's en-us "pain", said as
+    a session's first words, is missed against the model's generic mean; after a session in which
+    the same voice gave other commands, it is heard."""
+    routine = tmp_path / "small.yaml"
+    routine.write_text(SMALL_ROUTINE)
+
+    def session(words: list[str], logs: Path) -> tuple[list[str], str]:
+        stream, _ = build_stream([("", speak(w, ENGLISH, cache)) for w in words], 1.0)
+        wav = tmp_path / "said.wav"
+        write_wav(wav, AudioChunk(dither(stream), RECOGNIZER_RATE))
+        result = run_cli("run", str(routine), "--input", f"wav:{wav}", "--voice", "print", "--engine", "pocketsphinx",
+                         "--log-dir", str(logs))
+        assert result.returncode == 0, result.stderr
+        log = [json.loads(line) for line in max(logs.glob("*.jsonl")).read_text().splitlines()]
+        return [x["command"] for x in log if x["type"] == "command"], result.stderr
+
+    assert "pain" not in session(["pain"], tmp_path / "first")[0]  # what the kept state is for
+    session(["next", "repeat", "go on", "slower", "where am i", "continue", "faster"], tmp_path / "logs")
+    kept = tmp_path / "logs" / "listener.json"
+    learned = json.loads(kept.read_text())
+    assert learned["engine"] == "pocketsphinx" and len(learned["learned"]) == 13
+    assert session(["pain"], tmp_path / "logs")[0][:1] == ["pain"]
+    # A damaged file is named and set aside; the session runs as a first one would.
+    kept.write_text('{"engine": "pocketsphinx", "learned": [40.1, ')  # cut off, as by a power loss
+    said = session(["pain"], tmp_path / "logs")[1]
+    assert f"{kept} is unreadable" in said and "starts from the model's defaults" in said
+    assert json.loads(kept.read_text())["engine"] == "pocketsphinx"  # and replaced by this session's

@@ -41,6 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from voiceguide import devices
     from voiceguide.history import advice_for, load_sessions
     from voiceguide.runner import Runner
+    from voiceguide.speech.listening import LISTENER, keep_listener, resume_listener
 
     config = _config(args)
     routine = _load_routine(args.routine, config)
@@ -66,6 +67,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         problem = canceller.restore(log_dir / ECHO_PATH)
         if problem:
             print(f"voiceguide: {problem}", file=sys.stderr)
+    if recognizer is not None:
+        problem = resume_listener(recognizer, log_dir / LISTENER)
+        if problem:
+            print(f"voiceguide: {problem}", file=sys.stderr)
     past, _ = load_sessions(log_dir) if log_dir.is_dir() else ([], [])
     started = datetime.now().astimezone()
     session_id, path = new_log_path(log_dir, routine.id, started)
@@ -84,6 +89,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             canceller.save(log_dir / ECHO_PATH)
         except OSError as exc:  # the session and its log are complete; only the head start is lost
             print(f"voiceguide: could not keep the learned echo path in {log_dir / ECHO_PATH}: {exc.strerror}",
+                  file=sys.stderr)
+    if recognizer is not None:
+        try:
+            keep_listener(recognizer, log_dir / LISTENER)
+        except OSError as exc:
+            print(f"voiceguide: could not keep what listening learned in {log_dir / LISTENER}: {exc.strerror}",
                   file=sys.stderr)
     print(f"voiceguide: session log {path}", file=sys.stderr)
     return 0

@@ -13,13 +13,14 @@ this can be measured without a room (`run --echo-gain --echo-delay`).
 
 from __future__ import annotations
 
-import os
+import io
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from voiceguide.atomic import write_atomically
 from voiceguide.commands import URGENT, CommandEvent, normalise
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, to_recognizer_format
 from voiceguide.speech.tts import Renderer
@@ -214,14 +215,9 @@ class EchoCanceller:
         """Keep the learned echo path for the next session (only once it has been learned)."""
         if self.erle < self.LEARNED:
             return
-        partial = path.with_name(path.name + ".partial")
-        try:
-            with open(partial, "wb") as f:  # np.savez would add ".npz" to a name without it
-                np.savez(f, weights=self.using)
-            os.replace(partial, path)  # a power cut leaves the old file or the new one, never half of one
-        except OSError:
-            partial.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
-            raise
+        kept = io.BytesIO()
+        np.savez(kept, weights=self.using)
+        write_atomically(path, kept.getvalue())
 
     def restore(self, path: Path) -> str | None:
         """Start from a saved echo path; a message when the file is there but unusable."""

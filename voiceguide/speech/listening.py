@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import queue
 import sys
 import threading
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from voiceguide.atomic import write_atomically
 from voiceguide.clock import VirtualClock
 from voiceguide.commands import Command, CommandEvent
 from voiceguide.config import Config
@@ -42,6 +45,34 @@ def build_recognizer(language: str, config: Config, engine: str | None = None,
                   else Thresholds(rec.sphinx_threshold, min(rec.sphinx_threshold, rec.urgent_threshold)))
     cleaner = None if rec.noise_suppression == "never" else NoiseCleaner(always=rec.noise_suppression == "always")
     return Spotter(decoder, language, thresholds, cleaner=cleaner)
+
+
+LISTENER = "listener.json"  # what the recogniser learned of the person's voice and room, beside the session logs
+
+
+def resume_listener(recognizer: Spotter, path: Path) -> str | None:
+    """Start from what the last session's recogniser learned; a message when the file is there
+    but unusable (the recogniser then starts from its model's defaults, as on a first session)."""
+    if not path.exists():
+        return None
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        engine, learned = kept["engine"], [float(x) for x in kept["learned"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"{path} is unreadable ({type(exc).__name__}); listening starts from the model's defaults"
+    now = recognizer.learned()
+    if engine != recognizer.decoder.name or len(learned) != len(now) or not all(map(math.isfinite, learned)):
+        return f"{path} was learned by another engine or is damaged; listening starts from the model's defaults"
+    if now:
+        recognizer.adopt(learned)
+    return None
+
+
+def keep_listener(recognizer: Spotter, path: Path) -> None:
+    """Keep what this session's recogniser learned for the next. Raises OSError."""
+    learned = recognizer.learned()
+    if learned:
+        write_atomically(path, json.dumps({"engine": recognizer.decoder.name, "learned": learned}).encode())
 
 
 def wav_chunks(path: Path) -> Iterator[AudioChunk]:

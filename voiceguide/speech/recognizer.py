@@ -71,6 +71,10 @@ class Decoder(Protocol):
 
     def plausible(self) -> bool: ...  # a second, costlier check of the last utterance's answer
 
+    def learned(self) -> list[float]: ...  # what it has adapted to the voice and room, to keep; [] for nothing
+
+    def adopt(self, learned: list[float]) -> None: ...  # start from what an earlier session learned
+
 
 class Recognizer(Protocol):
     """feed() 16 kHz mono chunks in order; get the commands they completed."""
@@ -211,6 +215,16 @@ class Spotter:
         self._restart_at_next_speech = False  # skip the rest of this speech (too long, or cut early)
         self._utt_origin = self._speech_start = 0.0  # the decoder's first sample and where speech began, audio s
         self.rejected: list[tuple[str, str]] = []  # (text, why), for benchmarks and debugging
+        self._adopt: list[float] | None = None  # an earlier session's learning, for the next utterance
+
+    def learned(self) -> list[float]:
+        """What the decoder has adapted to this voice, microphone and room; [] for nothing to keep."""
+        return self.decoder.learned()
+
+    def adopt(self, learned: list[float]) -> None:
+        """Start from an earlier session's learned(). Taken up as the next utterance starts, on
+        whichever thread decodes, so a microphone's decoding thread is never raced."""
+        self._adopt = learned
 
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]:
         if chunk.rate != RECOGNIZER_RATE or chunk.channels != 1:
@@ -270,6 +284,9 @@ class Spotter:
             self._in_utterance = True
             first = self.endpointer.speech_start - PREROLL
             self._speech_start, self._utt_origin = self.endpointer.speech_start, max(0.0, first)
+            if self._adopt is not None:
+                self.decoder.adopt(self._adopt)
+                self._adopt = None
             self.decoder.start()
             self._quiet_frames = 0
             self._utt_levels = []

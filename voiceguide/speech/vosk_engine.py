@@ -63,6 +63,12 @@ class VoskDecoder:
     def plausible(self) -> bool:
         return True  # the grammar's [unk] already stands for every other word
 
+    def learned(self) -> list[float]:
+        return []  # Vosk adapts its feature normalisation inside each utterance and shows none of it
+
+    def adopt(self, learned: list[float]) -> None:
+        pass
+
     def end(self) -> list[Word]:
         self._collect(self.recognizer.FinalResult())
         return self._words
