@@ -44,7 +44,7 @@ SHORT = 0.8  # seconds; speech this short holds no sentence around a command wor
 TAIL = 1.0  # seconds after an utterance in which its hangover or reverberation may still be heard
 # dB under an utterance's loudest frame that is not speech while the guide talks. The words'
 # own faint ends lie above it: at 20 dB, a person's "ouch" over the guide at -6 dB was heard as
-# "repeat" (scripts/bench_echo.py), at 30 dB as "ouch".
+# "repeat" (scripts/bench_echo.py), at 30 dB as "ouch" in most runs (once as "repeat").
 QUIET = 30.0
 
 
