@@ -121,14 +121,18 @@ def guide_schedule(tmp: Path, config: Path) -> list[tuple[float, float, float]]:
     return schedule
 
 
+def as_loud_as_the_echo(person: np.ndarray, guide_rms: float, gain: float) -> np.ndarray:
+    """A person's words scaled so their voiced part is as loud as the guide's echo at `gain` dB."""
+    person = person.astype(np.float64)
+    return person * guide_rms * 10 ** (gain / 20) / np.sqrt(np.mean(person[np.abs(person) > 200] ** 2))
+
+
 def trial(job: tuple[str, float, float, float, str, Voice, Path, Path]) -> tuple[bool, float | None, list[str], bool]:
     """(caught, barge-in delay in seconds, other commands, caught with the guide silent) for one
     person's command over the guide. `name` names its files and its log folder in `tmp`, which
     must be its own: a saved echo path or listening state found there is used."""
     name, gain, at, guide_rms, phrase, voice, tmp, config = job
-    person = speak(phrase, voice, CACHE).astype(np.float64)
-    loud = np.abs(person) > 200
-    person *= guide_rms * 10 ** (gain / 20) / np.sqrt(np.mean(person[loud] ** 2))  # as loud as the echo
+    person = as_loud_as_the_echo(speak(phrase, voice, CACHE), guide_rms, gain)
     start = int(at * RECOGNIZER_RATE)
     audio = np.zeros(start + len(person) + 2 * RECOGNIZER_RATE)
     audio[start : start + len(person)] = person
@@ -160,8 +164,7 @@ def earlier_session(voice: Voice, gain: float, guide_rms: float, tmp: Path, conf
     EARLIER, one every 30 s, as loud as the guide's voice at the microphone."""
     audio = np.zeros(int((LATEST + 30) * RECOGNIZER_RATE))
     for k, phrase in enumerate(EARLIER):
-        person = speak(phrase, voice, CACHE).astype(np.float64)
-        person *= guide_rms * 10 ** (gain / 20) / np.sqrt(np.mean(person[np.abs(person) > 200] ** 2))
+        person = as_loud_as_the_echo(speak(phrase, voice, CACHE), guide_rms, gain)
         start = int((40 + 30 * k) * RECOGNIZER_RATE)
         audio[start : start + len(person)] = person
     wav = tmp / f"earlier{gain}-{voice.name}.wav"
@@ -185,10 +188,9 @@ def barge_in(schedule: list[tuple[float, float, float]], trials: int, gains: lis
         who = "returning" if returning else "first session"
         work = [(f"barge{gain}-{who[0]}{i}", gain, s[0] + 0.5, s[2], BARGE_IN[i % len(BARGE_IN)], PERSON[i % len(PERSON)],
                  tmp, config) for i, s in enumerate(picks)]
-        for job in work:
-            if returning:
-                (tmp / job[0]).mkdir()
-                shutil.copy(kept[job[5].name], tmp / job[0] / LISTENER)
+        for job in work if returning else []:
+            (tmp / job[0]).mkdir()
+            shutil.copy(kept[job[5].name], tmp / job[0] / LISTENER)
         if jobs == 1:
             results = [trial(job) for job in work]
         else:

@@ -63,8 +63,7 @@ def resume_listener(recognizer: Spotter, path: Path) -> str | None:
     now = recognizer.learned()
     if engine != recognizer.decoder.name or len(learned) != len(now) or not all(map(math.isfinite, learned)):
         return f"{path} was learned by another engine or is damaged; listening starts from the model's defaults"
-    if now:
-        recognizer.adopt(learned)
+    recognizer.adopt(learned)
     return None
 
 
