@@ -513,3 +513,6 @@ def test_a_returning_persons_voice_is_known_from_their_last_session(cache, tmp_p
     said = session(["pain"], tmp_path / "logs")[1]
     assert f"{kept} is unreadable" in said and "starts from the model's defaults" in said
     assert json.loads(kept.read_text())["engine"] == "pocketsphinx"  # and replaced by this session's
+    # Another engine's learning is no use here and no fault: nothing is said about it.
+    kept.write_text('{"engine": "vosk", "learned": [1.0, 2.0]}')
+    assert "listener.json" not in session(["pain"], tmp_path / "logs")[1]

@@ -60,9 +60,10 @@ def resume_listener(recognizer: Spotter, path: Path) -> str | None:
         engine, learned = kept["engine"], [float(x) for x in kept["learned"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return f"{path} is unreadable ({type(exc).__name__}); listening starts from the model's defaults"
-    now = recognizer.learned()
-    if engine != recognizer.decoder.name or len(learned) != len(now) or not all(map(math.isfinite, learned)):
-        return f"{path} was learned by another engine or is damaged; listening starts from the model's defaults"
+    if engine != recognizer.decoder.name:
+        return None  # another engine's learning: nothing this one can use, kept for a switch back
+    if len(learned) != len(recognizer.learned()) or not all(map(math.isfinite, learned)):
+        return f"{path} is damaged; listening starts from the model's defaults"
     recognizer.adopt(learned)
     return None
 
