@@ -100,6 +100,16 @@ def test_listen_cli_prints_the_json_contract(cache, tmp_path):
     assert "PocketSphinx" in result.stderr
 
 
+def test_a_recording_that_opens_with_the_command_is_heard(cache, tmp_path):
+    # Trimmed clips start on the word: until there is a background to measure, the room is taken
+    # for a quiet one, or the word itself would be its own background and go unheard.
+    for word, tail in (("next", 0.0), ("stop", 0.0), ("next", 1.5)):
+        wav = tmp_path / f"{word}-{tail}.wav"
+        write_wav(wav, AudioChunk(dither(np.concatenate([speak(word, ENGLISH, cache), silence(tail)])), RECOGNIZER_RATE))
+        result = run_cli("listen", str(wav), "--json", "--engine", "pocketsphinx")
+        assert [json.loads(line)["command"] for line in result.stdout.splitlines()] == [word], (wav, result.stderr)
+
+
 def test_listen_cli_errors_name_the_problem(tmp_path):
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"RIFF....WAVEjunk")

@@ -106,6 +106,7 @@ class Levels:
     NOISY = -55.0  # dBFS: a floor this loud is noise, not a quiet room's microphone hiss
     MARGIN = 9.0  # dB over the floor, in a noisy room
     HISTORY = 100  # frames (3 s, with 30 ms frames) behind the floor estimate
+    SETTLE = 34  # frames (1 s) heard before there is a floor estimate
     PERCENTILE = 10  # the floor: quieter than 90% of the recent frames
     LOUD = 20.0  # dB under an utterance's peak that still counts as its speech, not its echo
 
@@ -124,7 +125,10 @@ class Levels:
         """Add one frame; True when it stands out from the floor."""
         self.history.append(level)
         self.frames += 1
-        if self.frames % 5 == 1:  # every 150 ms is often enough
+        # Until a second has been heard the floor is unknown and taken for a quiet room's: a
+        # recording that opens with the word itself would otherwise make the word its own floor,
+        # and a clipped "stop" went unheard.
+        if self.frames >= self.SETTLE and self.frames % 5 == 0:  # every 150 ms is often enough
             self.floor = float(np.percentile(self.history, self.PERCENTILE))
         return self.floor < self.NOISY or level > self.floor + self.MARGIN
 
