@@ -303,7 +303,7 @@ def report(r: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default="pocketsphinx-en,vosk-ko", help="comma-separated ENGINE-LANGUAGE")
-    parser.add_argument("--quick", action="store_true", help="3 voices, 10 dB only")
+    parser.add_argument("--quick", action="store_true", help="every third voice, 10 dB only")
     parser.add_argument("--noise-suppression", choices=("auto", "always", "never"), default="auto",
                         help="WebRTC noise suppression (recognition.noise_suppression)")
     args = parser.parse_args()
