@@ -98,6 +98,11 @@ def test_listen_cli_prints_the_json_contract(cache, tmp_path):
         assert set(line) == {"command", "text", "confidence", "word_end", "emitted_at"}
         assert place.start < line["word_end"] <= line["emitted_at"] < place.end + 1.0
     assert "PocketSphinx" in result.stderr
+    # The sentence alone: nothing is obeyed, and the message says what was heard and why not.
+    write_wav(wav, AudioChunk(dither(speak(sentence, ENGLISH, cache)), RECOGNIZER_RATE))
+    result = run_cli("listen", str(wav), "--engine", "pocketsphinx")
+    assert result.returncode == 0 and result.stdout == ""
+    assert "no command was heard; not taken for a command: 'stop' (" in result.stderr
 
 
 def test_a_recording_that_opens_with_the_command_is_heard(cache, tmp_path):

@@ -119,6 +119,11 @@ def cmd_listen(args: argparse.Namespace) -> int:
     if not events:
         level = max((energy(block) for block in wav.blocks()), default=-120.0)  # its loudest 10 s
         why = f"it is silent ({level:.0f} dBFS)" if level < -60 else "no command was heard"
+        # What was heard and why it was not obeyed tells a person what to change (say it alone,
+        # closer to the microphone, in a quieter room).
+        near = [f"{text!r} ({reason})" for text, reason in recognizer.rejected if text][:5]
+        if near:
+            why += "; not taken for a command: " + ", ".join(near)
         print(f"voiceguide: {args.path}: {why}.", file=sys.stderr)
     return 0
 
