@@ -421,6 +421,33 @@ def test_steady_noise_does_not_hold_the_listener_in_one_endless_utterance(cache)
     assert {"status", "slower", "faster"} <= {e.text for e in events}
 
 
+def alone_in_noise(word: str, voice: Voice, kind: str, cache: Path) -> list[CommandEvent]:
+    """One word said 3 s into a recording of steady noise, at 10 dB SNR."""
+    from voiceguide.corpus import mix_at_snr, noise
+
+    stream = np.concatenate([silence(3.0), speak(word, voice, cache), silence(1.5)])
+    stream = mix_at_snr(stream, noise(kind, len(stream), 0), 10, np.abs(stream) > 200)
+    recognizer = build_recognizer("en", Config(), "pocketsphinx", announce=False)
+    events = []
+    for chunk in split(AudioChunk(dither(stream), RECOGNIZER_RATE)):
+        events += recognizer.feed(chunk)
+    return events + recognizer.finish()
+
+
+@pytest.mark.parametrize("word, voice", [("skip", Voice("en-gb", 170, 40)), ("status", Voice("en-gb", 170, 40)),
+                                         ("skip", Voice("flite:awb", 170, 20)), ("stop", Voice("flite:rms", 160, 20))])
+def test_a_short_word_in_steady_noise_is_heard(cache, word, voice):
+    # Only its loud middle stands out of white noise, too few frames to start speech by the
+    # count that keeps talk in the room from passing for it.
+    assert [e.text for e in alone_in_noise(word, voice, "white", cache)] == [word]
+
+
+def test_noise_heard_before_its_level_is_known_is_not_a_command(cache):
+    # For its first second the room is taken for a quiet one, and pink noise was heard as "five".
+    events = alone_in_noise("stop", ENGLISH, "pink", cache)
+    assert [(e.text, e.emitted_at > 3.0) for e in events] == [("stop", True)]
+
+
 def test_a_rooms_echo_after_a_command_is_not_held_against_it(cache):
     events, _ = commands_in("room", cache)
     assert {"next", "pain", "stop", "status", "slower", "faster"} <= {e.text for e in events}

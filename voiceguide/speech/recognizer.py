@@ -101,6 +101,9 @@ class Levels:
     stand MARGIN dB above the floor to count. In a quiet room the detector alone decides: its
     hangover keeps a sentence's short pauses inside the sentence, so no fragment of it passes
     for a command.
+
+    Noise is `steady` (a fan, traffic, hiss) when the median level of those 3 s is within
+    STEADY dB of the floor; talk in the room (a TV, other people) rises and falls far more.
     """
 
     NOISY = -55.0  # dBFS: a floor this loud is noise, not a quiet room's microphone hiss
@@ -109,10 +112,12 @@ class Levels:
     SETTLE = 34  # frames (1 s) heard before there is a floor estimate
     PERCENTILE = 10  # the floor: quieter than 90% of the recent frames
     LOUD = 20.0  # dB under an utterance's peak that still counts as its speech, not its echo
+    STEADY = 3.0  # dB from the floor to the median level: white and pink noise 1-2, talk 6-9
 
     def __init__(self) -> None:
         self.history: deque[float] = deque(maxlen=self.HISTORY)
         self.floor = -120.0
+        self.steady = False  # a noisy floor of steady noise (see STEADY)
         self.frames = 0
 
     @staticmethod
@@ -121,6 +126,11 @@ class Levels:
         samples = np.frombuffer(frame, "<i2").astype(np.float64)
         return float(10 * np.log10(np.mean(samples**2) / 32768**2 + 1e-12))
 
+    @property
+    def known(self) -> bool:
+        """Whether the floor has been measured yet."""
+        return self.frames >= self.SETTLE
+
     def update(self, level: float) -> bool:
         """Add one frame; True when it stands out from the floor."""
         self.history.append(level)
@@ -128,8 +138,12 @@ class Levels:
         # Until a second has been heard the floor is unknown and taken for a quiet room's: a
         # recording that opens with the word itself would otherwise make the word its own floor,
         # and a clipped "stop" went unheard.
-        if self.frames >= self.SETTLE and self.frames % 5 == 0:  # every 150 ms is often enough
-            self.floor = float(np.percentile(self.history, self.PERCENTILE))
+        if self.known and (self.frames - self.SETTLE) % 5 == 0:  # every 150 ms is often enough
+            self.floor, median = (float(x) for x in np.percentile(self.history, (self.PERCENTILE, 50)))
+            # Steady only once all 3 s are heard: over the first, noise suppression is still
+            # learning the noise, and its output passed for speech in bursts ("five").
+            self.steady = (self.frames >= self.HISTORY and self.floor > self.NOISY
+                           and median - self.floor < self.STEADY)
         return self.floor < self.NOISY or level > self.floor + self.MARGIN
 
 
@@ -170,19 +184,21 @@ class NoiseCleaner:
 
 class Endpoint:
     """Where speech starts and ends, from one speech/non-speech decision per frame: it starts when
-    `ratio` of the last `frames` frames are speech, and ends when `ratio` of them are not."""
+    `ratio` of the last `frames` frames are speech (`loose_ratio` when told to start loosely), and
+    ends when `ratio` of them are not."""
 
-    def __init__(self, frames: int, ratio: float, frame_seconds: float) -> None:
+    def __init__(self, frames: int, ratio: float, frame_seconds: float, loose_ratio: float = 0.5) -> None:
         self.flags: deque[tuple[bool, float]] = deque(maxlen=frames)  # (speech?, frame end)
         self.need = max(1, round(ratio * frames))
+        self.loose_need = max(1, round(loose_ratio * frames))
         self.frame_seconds = frame_seconds
         self.in_speech = False
         self.speech_start = 0.0
 
-    def update(self, speech: bool, frame_end: float) -> None:
+    def update(self, speech: bool, frame_end: float, loose: bool = False) -> None:
         self.flags.append((speech, frame_end))
         voiced = sum(flag for flag, _ in self.flags)
-        if not self.in_speech and voiced >= self.need:
+        if not self.in_speech and voiced >= (self.loose_need if loose else self.need):
             self.in_speech = True
             self.speech_start = next(end for flag, end in self.flags if flag) - self.frame_seconds
         elif self.in_speech and len(self.flags) - voiced >= self.need:
@@ -217,6 +233,7 @@ class Spotter:
         self._start = 0.0  # clock time of audio second 0
         self._in_utterance = False
         self._restart_at_next_speech = False  # skip the rest of this speech (too long, or cut early)
+        self._noise_only = False  # the current utterance is known to be the room's noise
         self._utt_origin = self._speech_start = 0.0  # the decoder's first sample and where speech began, audio s
         self.rejected: list[tuple[str, str]] = []  # (text, why), for benchmarks and debugging
         self._adopt: list[float] | None = None  # an earlier session's learning, for the next utterance
@@ -268,7 +285,14 @@ class Spotter:
         if self.cleaner is not None:
             frame = self.cleaner.process(frame)
         level = Levels.level(frame)
+        known = self.levels.known
         stands_out = self.levels.update(level)
+        if not known and self.levels.known and self._in_utterance and not self._stood_out():
+            # Speech begun while the floor was unknown (taken for a quiet room's) that does not
+            # stand out of the floor now measured was the room's noise: pink noise at a session's
+            # start was otherwise heard as "five". It is still decoded to its end, since what the
+            # decoder learns of the noise there helps it with the words that follow.
+            self._noise_only = True
         speech = self.vad.is_speech(frame) and stands_out
         if self._in_utterance:
             self._loud = (max(self._loud[0], level), self._consumed + TAIL)
@@ -279,7 +303,11 @@ class Spotter:
         was_in = self._in_utterance
         if speech and self.canceller is not None and self.canceller.only_guide(self._now() - self.vad.frame_length, self._now()):
             speech = False  # what is left of the guide's own voice after cancelling is not a person
-        self.endpointer.update(speech, self._consumed)
+        # In steady noise only the loud middle of a short word stands MARGIN dB out of the floor:
+        # "stop" in white noise at 10 dB SNR gave 5 such frames, one short of the 6 in 8 that
+        # start speech, and went unheard. Steady noise does not pass for speech in bursts, so half
+        # the window is enough there; talk in the room does, and keeps the full count.
+        self.endpointer.update(speech, self._consumed, loose=self.levels.steady)
         if self._restart_at_next_speech and not self.endpointer.in_speech:
             self._restart_at_next_speech = False
         if not was_in and self.endpointer.in_speech and not self._restart_at_next_speech:
@@ -316,6 +344,11 @@ class Spotter:
                 self._restart_at_next_speech = True
         return []
 
+    def _stood_out(self) -> bool:
+        """Whether any frame of the current utterance stands out of the background floor."""
+        floor = self.levels.floor
+        return floor < Levels.NOISY or any(level > floor + Levels.MARGIN for _, level in self._utt_levels)
+
     def _interrupting(self, said: str) -> bool:
         found = self.index.get(said)
         return found is not None and found[0] in INTERRUPTING
@@ -323,6 +356,9 @@ class Spotter:
     def _close(self, now: float) -> list[CommandEvent]:
         self._in_utterance = False
         words = self.decoder.end()
+        if self._noise_only:
+            self._noise_only = False
+            return []
         spoken = [w for w in words if not w.text.startswith(("<", "["))]
         text = " ".join(w.text for w in words if w.text not in ("<s>", "</s>", "<sil>")).strip()
         if not spoken:
