@@ -117,6 +117,7 @@ class Levels:
     def __init__(self) -> None:
         self.history: deque[float] = deque(maxlen=self.HISTORY)
         self.floor = -120.0
+        self.known = False  # whether the floor has been measured yet
         self.steady = False  # a noisy floor of steady noise (see STEADY)
         self.frames = 0
 
@@ -126,11 +127,6 @@ class Levels:
         samples = np.frombuffer(frame, "<i2").astype(np.float64)
         return float(10 * np.log10(np.mean(samples**2) / 32768**2 + 1e-12))
 
-    @property
-    def known(self) -> bool:
-        """Whether the floor has been measured yet."""
-        return self.frames >= self.SETTLE
-
     def update(self, level: float) -> bool:
         """Add one frame; True when it stands out from the floor."""
         self.history.append(level)
@@ -138,7 +134,8 @@ class Levels:
         # Until a second has been heard the floor is unknown and taken for a quiet room's: a
         # recording that opens with the word itself would otherwise make the word its own floor,
         # and a clipped "stop" went unheard.
-        if self.known and (self.frames - self.SETTLE) % 5 == 0:  # every 150 ms is often enough
+        if self.frames >= self.SETTLE and self.frames % 5 == 0:  # every 150 ms is often enough
+            self.known = True
             self.floor, median = (float(x) for x in np.percentile(self.history, (self.PERCENTILE, 50)))
             # Steady only once all 3 s are heard: over the first, noise suppression is still
             # learning the noise, and its output passed for speech in bursts ("five").
