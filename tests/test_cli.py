@@ -34,6 +34,19 @@ def test_unattended_run_completes_every_move(unattended):
     assert lines[-1].endswith("You finished 12 of 12 moves. Session over. Take care.")
 
 
+def test_the_log_folder_can_follow_the_action(unattended, tmp_path):
+    # `log last --log-dir DIR`, as with `run`; the folder given after the action wins.
+    _, logs = unattended
+    for args in (("last", "--json", "--log-dir", str(logs)), ("show", "last", "--json", "--log-dir", str(logs)),
+                 ("--log-dir", str(tmp_path), "export", "--json", "--log-dir", str(logs))):
+        result = run_cli("log", *args)
+        assert result.returncode == 0, (args, result.stderr)
+        session = result.stdout.splitlines()[0] if "export" in args else result.stdout  # export: one per line
+        assert json.loads(session)["status"] == "completed"
+    listed = run_cli("log", "list", "--log-dir", str(logs))
+    assert "si-joint" in listed.stdout and "completed" in listed.stdout
+
+
 def test_pain_in_the_bridge_fourth_rep_is_logged_and_the_session_goes_on(unattended, tmp_path):
     lines, _ = unattended
     rep4 = next(line for line in lines if "Rep 4 of 10. Squeeze and lift." in line)

@@ -49,20 +49,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", type=Path)
 
     log = sub.add_parser("log", help="review session logs")
-    log.add_argument("--log-dir", type=Path, help="folder of session logs (default: from config.yaml)")
+    log_dir_help = "folder of session logs (default: from config.yaml)"
+    log.add_argument("--log-dir", type=Path, help=log_dir_help)
+    # Also after the action (`log last --log-dir DIR`), as with `run`; SUPPRESS keeps a value
+    # given before the action when none is given after it.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--log-dir", type=Path, default=argparse.SUPPRESS, help=log_dir_help)
     lsub = log.add_subparsers(dest="action", metavar="ACTION", required=True)
-    lsub.add_parser("list", help="one line per session")
+    lsub.add_parser("list", help="one line per session", parents=[after])
     for name, helptext in (("show", "one session"), ("last", "the latest session")):
-        p = lsub.add_parser(name, help=helptext)
+        p = lsub.add_parser(name, help=helptext, parents=[after])
         if name == "show":
             p.add_argument("id", help="session id (or a unique prefix), or `last`")
         p.add_argument("--json", action="store_true", help="machine-readable output")
-    summary = lsub.add_parser("summary", help="adherence, streak, per-move pain and warning signs")
+    summary = lsub.add_parser("summary", help="adherence, streak, per-move pain and warning signs", parents=[after])
     summary.add_argument("--weeks", type=int, default=4, help="weeks to look back (default 4)")
     summary.add_argument("--routine", help="only sessions of this routine")
     summary.add_argument("--json", action="store_true", help="machine-readable output")
     summary.add_argument("--say", action="store_true", help="also speak a short review")
-    export = lsub.add_parser("export", help="every session, for spreadsheets or other tools")
+    export = lsub.add_parser("export", help="every session, for spreadsheets or other tools", parents=[after])
     fmt = export.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="one row per exercise per session (default)")
     fmt.add_argument("--json", action="store_true", help="one JSON object per session per line")
