@@ -141,6 +141,10 @@ class Levels:
             # learning the noise, and its output passed for speech in bursts ("five").
             self.steady = (self.frames >= self.HISTORY and self.floor > self.NOISY
                            and median - self.floor < self.STEADY)
+        return self.stands_out(level)
+
+    def stands_out(self, level: float) -> bool:
+        """Whether a frame at `level` dBFS stands out from the present floor."""
         return self.floor < self.NOISY or level > self.floor + self.MARGIN
 
 
@@ -284,7 +288,8 @@ class Spotter:
         level = Levels.level(frame)
         known = self.levels.known
         stands_out = self.levels.update(level)
-        if not known and self.levels.known and self._in_utterance and not self._stood_out():
+        if (not known and self.levels.known and self._in_utterance
+                and not any(self.levels.stands_out(earlier) for _, earlier in self._utt_levels)):
             # Speech begun while the floor was unknown (taken for a quiet room's) that does not
             # stand out of the floor now measured was the room's noise: pink noise at a session's
             # start was otherwise heard as "five". It is still decoded to its end, since what the
@@ -311,6 +316,7 @@ class Spotter:
             # The endpointer decides a moment after speech began; hand the decoder the audio
             # from a little before its start too, since the model needs the onset and some silence.
             self._in_utterance = True
+            self._noise_only = False
             first = self.endpointer.speech_start - PREROLL
             self._speech_start, self._utt_origin = self.endpointer.speech_start, max(0.0, first)
             if self._adopt is not None:
@@ -341,11 +347,6 @@ class Spotter:
                 self._restart_at_next_speech = True
         return []
 
-    def _stood_out(self) -> bool:
-        """Whether any frame of the current utterance stands out of the background floor."""
-        floor = self.levels.floor
-        return floor < Levels.NOISY or any(level > floor + Levels.MARGIN for _, level in self._utt_levels)
-
     def _interrupting(self, said: str) -> bool:
         found = self.index.get(said)
         return found is not None and found[0] in INTERRUPTING
@@ -354,7 +355,6 @@ class Spotter:
         self._in_utterance = False
         words = self.decoder.end()
         if self._noise_only:
-            self._noise_only = False
             return []
         spoken = [w for w in words if not w.text.startswith(("<", "["))]
         text = " ".join(w.text for w in words if w.text not in ("<s>", "</s>", "<sil>")).strip()
