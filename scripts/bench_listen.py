@@ -128,8 +128,9 @@ def degrade(stream: np.ndarray, kind: str | None, snr: int | None, room: bool, b
 SECOND_OPINIONS: list[float] = []  # CPU seconds of each call to the decoder's plausible()
 
 
-def decode(recognizer, stream: np.ndarray) -> tuple[list, float]:
-    """Events for a whole stream, and the CPU seconds spent decoding it."""
+def decode(recognizer, stream: np.ndarray, numbers_from: float | None = None) -> tuple[list, float]:
+    """Events for a whole stream, and the CPU seconds spent decoding it. As in a session, the
+    numbers 0-10 are listened for only during a pain rating: here from `numbers_from` seconds on."""
     check = recognizer.decoder.plausible
 
     def timed() -> bool:
@@ -142,8 +143,11 @@ def decode(recognizer, stream: np.ndarray) -> tuple[list, float]:
     recognizer.decoder.plausible = timed
     start = time.process_time()
     events = []
+    recognizer.listen_for_numbers(False)
     try:
         for chunk in split(AudioChunk(stream, RECOGNIZER_RATE)):
+            if numbers_from is not None and chunk.timestamp >= numbers_from:
+                recognizer.listen_for_numbers(True)
             events += recognizer.feed(chunk)
         events += recognizer.finish()
     finally:
@@ -199,7 +203,8 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
             placed = placed[len(warm_up):]
             stream = degrade(stream, kind, snr, room, babble, seed=v)
             recognizer = build_recognizer(language, config, engine, announce=False)
-            events, cpu = decode(recognizer, stream)
+            # The number comes last: a pain rating, asked for once pain was heard.
+            events, cpu = decode(recognizer, stream, numbers_from=(placed[-2].end + placed[-1].start) / 2)
             c, w, lat = score(events, placed, language)
             correct, wrong, total = correct + c, wrong + w, total + len(placed)
             all_latencies += lat

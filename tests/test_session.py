@@ -205,6 +205,19 @@ def test_pain_rating_times_out_and_the_guide_waits_for_next(small_routine):
     assert summary == "You finished 1 of 2 moves. Pain during the lift, rep 1."
 
 
+def test_a_number_is_wanted_only_until_the_pain_is_rated(small_routine):
+    stepper = new_stepper(small_routine, pain_rating_timeout=10.0)
+    assert not stepper.session.wants_number
+    reach(stepper, "pain_rating")
+    assert stepper.session.wants_number
+    stepper.step()  # the timeout: a late answer still counts
+    assert stepper.session.phase is Phase.PAIN_REST and stepper.session.wants_number
+    stepper.say("four")
+    assert stepper.session.phase is Phase.PAIN_REST and not stepper.session.wants_number
+    stepper.say("next")
+    assert not stepper.session.wants_number
+
+
 def test_input_ending_while_waiting_ends_the_session_incomplete(small_routine):
     stepper = reach(new_stepper(small_routine), "pain_rest")
     stepper.apply(stepper.session.handle(InputEnded(), stepper.now + 1))

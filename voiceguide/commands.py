@@ -116,9 +116,11 @@ def phrases(language: str) -> dict[Command, tuple[str, ...]]:
         ) from None
 
 
-def vocabulary(language: str) -> list[str]:
-    """Every phrase and number word of a language: what a recogniser's grammar allows."""
-    return sorted({p for said in phrases(language).values() for p in said} | set(NUMBERS[language]))
+def vocabulary(language: str, numbers: bool = True) -> list[str]:
+    """Every phrase of a language, and its number words unless told not: what a recogniser's
+    grammar allows."""
+    said = {p for table in phrases(language).values() for p in table}
+    return sorted(said | set(NUMBERS[language]) if numbers else said)
 
 
 def normalise(text: str) -> str:

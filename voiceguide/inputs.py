@@ -34,6 +34,8 @@ class CommandSource(Protocol):
 
     def close(self) -> None: ...
 
+    def listen_for_numbers(self, on: bool) -> None: ...  # whether a 0-10 answer is wanted now (a hint)
+
 
 class ScriptError(FileError):
     pass
@@ -93,6 +95,9 @@ class ScriptSource:
     def close(self) -> None:
         pass
 
+    def listen_for_numbers(self, on: bool) -> None:
+        pass  # what was said is known already
+
 
 class LiveSource:
     """Commands put on a queue by another thread, on the real clock."""
@@ -113,6 +118,9 @@ class LiveSource:
 
     def close(self) -> None:
         pass
+
+    def listen_for_numbers(self, on: bool) -> None:
+        pass  # typed commands are read whole
 
 
 class KeyboardSource(LiveSource):

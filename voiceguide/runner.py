@@ -112,6 +112,7 @@ class Runner:
     def _handle(self, event: SessionInput, now: float) -> None:
         self.now = max(self.now, now)
         self._perform(self.session.handle(event, self.now))
+        self.source.listen_for_numbers(self.session.wants_number)
 
     def _perform(self, actions: list[Action]) -> None:
         for action in actions:

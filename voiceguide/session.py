@@ -161,6 +161,11 @@ class Session:
     def awaiting(self) -> int | None:
         return self.s.awaiting
 
+    @property
+    def wants_number(self) -> bool:
+        """Whether a 0-10 pain rating would be taken now: asked for, or not yet given."""
+        return self.s.phase is Phase.PAIN_RATING or (self.s.phase is Phase.PAIN_REST and not self.s.rated)
+
     def outcome(self, exercise_id: str) -> str:
         return self.s.outcomes[exercise_id].status
 

@@ -131,6 +131,9 @@ class WavSource:
     def close(self) -> None:
         pass
 
+    def listen_for_numbers(self, on: bool) -> None:
+        self.recognizer.listen_for_numbers(on)
+
 
 def wav_source(path: Path, language: str, config: Config, engine: str | None) -> WavSource:
     return WavSource(path, build_recognizer(language, config, engine))
@@ -158,6 +161,9 @@ class MicSource(LiveSource):
         self.closed = False
         self.stream = open_stream(self._heard_audio, self._overflowed)
         threading.Thread(target=self._decode, daemon=True, name="recogniser").start()
+
+    def listen_for_numbers(self, on: bool) -> None:
+        self.recognizer.listen_for_numbers(on)  # taken up by the decoding thread at the next utterance
 
     def _heard_audio(self, samples: np.ndarray, rate: int, channels: int) -> None:
         """From the audio thread: interleaved int16 samples just captured."""

@@ -75,6 +75,8 @@ class Decoder(Protocol):
 
     def adopt(self, learned: list[float]) -> None: ...  # start from what an earlier session learned
 
+    def listen_for_numbers(self, on: bool) -> None: ...  # between utterances: 0-10 among the answers or not
+
 
 class Recognizer(Protocol):
     """feed() 16 kHz mono chunks in order; get the commands they completed."""
@@ -238,6 +240,7 @@ class Spotter:
         self._utt_origin = self._speech_start = 0.0  # the decoder's first sample and where speech began, audio s
         self.rejected: list[tuple[str, str]] = []  # (text, why), for benchmarks and debugging
         self._adopt: list[float] | None = None  # an earlier session's learning, for the next utterance
+        self._numbers = self._numbers_heard = True  # 0-10 wanted from the next utterance on; in the decoder now
 
     def learned(self) -> list[float]:
         """What the decoder has adapted to this voice, microphone and room; [] for nothing to keep."""
@@ -247,6 +250,12 @@ class Spotter:
         """Start from an earlier session's learned(). Taken up as the next utterance starts, on
         whichever thread decodes, so a microphone's decoding thread is never raced."""
         self._adopt = learned
+
+    def listen_for_numbers(self, on: bool) -> None:
+        """Whether the numbers 0-10 are among the answers (they are until told otherwise). A
+        session wants them only for a pain rating; anywhere else a command misheard as a number
+        is a command lost. Taken up as the next utterance starts, like adopt()."""
+        self._numbers = on
 
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]:
         if chunk.rate != RECOGNIZER_RATE or chunk.channels != 1:
@@ -322,6 +331,10 @@ class Spotter:
             if self._adopt is not None:
                 self.decoder.adopt(self._adopt)
                 self._adopt = None
+            wanted = self._numbers  # read once: another thread may set it
+            if wanted != self._numbers_heard:
+                self.decoder.listen_for_numbers(wanted)
+                self._numbers_heard = wanted
             self.decoder.start()
             self._quiet_frames = 0
             self._utt_levels = []

@@ -33,18 +33,28 @@ class VoskDecoder:
 
         vosk.SetLogLevel(-1)
         self.model = vosk.Model(str(model_dir))
-        said = vocabulary(language)
         known = model_vocabulary(model_dir)
-        if known is not None:
-            said = [p for p in said if all(w in known for w in p.split())]
-        if (known is None and language not in NO_UNK) or (known and "[unk]" in known):
-            said.append("[unk]")  # absorbs other speech instead of forcing it into a command
-        self.grammar = json.dumps(said, ensure_ascii=False)
+        unk = (known is None and language not in NO_UNK) or (known is not None and "[unk]" in known)
+
+        def grammar(numbers: bool) -> str:
+            said = [p for p in vocabulary(language, numbers) if known is None or all(w in known for w in p.split())]
+            return json.dumps(said + (["[unk]"] if unk else []), ensure_ascii=False)  # [unk]: other speech
+
+        # With the numbers 0-10 (a pain rating is awaited) and without: every word the grammar
+        # allows is one more thing a command can be mistaken for.
+        self.grammars = {True: grammar(True), False: grammar(False)}
+        self.grammar = self.grammars[True]
         self.recognizer = vosk.KaldiRecognizer(self.model, RATE, self.grammar)
         self.recognizer.SetWords(True)
         self._words: list[Word] = []
         self._fed = 0.0  # seconds given to the recogniser since it was made
         self._offset = 0.0  # where the current utterance began; Vosk's word times count from 0
+
+    def listen_for_numbers(self, on: bool) -> None:
+        """Between utterances: whether the numbers 0-10 are among the answers."""
+        if self.grammars[on] != self.grammar:
+            self.grammar = self.grammars[on]
+            self.recognizer.SetGrammar(self.grammar)
 
     def start(self) -> None:
         self.recognizer.Reset()
