@@ -238,3 +238,36 @@ def test_pain_then_back_retries_the_move_and_pain_stays_in_the_outcome(small_rou
     stepper.until(lambda s: s.finished)
     assert stepper.session.outcome("lift") == "pain"
     assert stepper.types().count("exercise_start") == 2  # lift again, then twist
+
+
+def test_the_runner_listens_for_numbers_in_a_rating_and_while_the_guide_counts(small_routine, tmp_path):
+    import io
+
+    from voiceguide.commands import Command, CommandEvent
+    from voiceguide.inputs import ScriptSource
+    from voiceguide.journal import Journal
+    from voiceguide.runner import Runner
+    from voiceguide.session import Session
+    from voiceguide.speech.speaker import PrintSpeaker
+
+    class Recorded(ScriptSource):
+        def __init__(self, items: list[CommandEvent]) -> None:
+            super().__init__(items)
+            self.calls: list[tuple[float, bool]] = []
+
+        def listen_for_numbers(self, on: bool) -> None:
+            self.calls.append((self.now(), on))
+
+    out = io.StringIO()
+    source = Recorded([CommandEvent(Command.PAIN, "pain", 1.0, 60.0, 60.0),
+                       CommandEvent(Command.NUMBER, "seven", 1.0, 65.0, 65.0, 7),
+                       CommandEvent(Command.NEXT, "next", 1.0, 70.0, 70.0)])
+    Runner(Session(small_routine), PrintSpeaker(out=out), Journal(tmp_path / "log.jsonl"), source).run()
+    said = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
+    assert "one" in said and "How bad" in out.getvalue()  # it counted, and asked for a rating
+    # Before the pain, on only while the guide says a number ("Rep 1 of 2.", a count); then on
+    # until the rating; off while the guide waits for next.
+    before = [on for at, on in source.calls if at < 60.0]
+    assert True in before and False in before
+    assert all(on for at, on in source.calls if 60.0 <= at < 65.0)
+    assert not any(on for at, on in source.calls if 65.0 <= at < 70.0)

@@ -145,6 +145,11 @@ def lone_phrase(text: str, language: str) -> str | None:
     return None
 
 
+def says_number(text: str, language: str) -> bool:
+    """Whether `text` has a number in it (as a word of the language, or in digits)."""
+    return any(word in NUMBERS[language] or word.isdigit() for word in normalise(text).split())
+
+
 def phrase_index(language: str) -> dict[str, tuple[Command, int | None]]:
     """Every phrase (and number word) of a language mapped to its command and value."""
     index: dict[str, tuple[Command, int | None]] = {}

@@ -12,7 +12,7 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 
-from voiceguide.commands import Command, CommandEvent
+from voiceguide.commands import Command, CommandEvent, says_number
 from voiceguide.events import Notice
 from voiceguide.inputs import END_OF_INPUT, CommandSource
 from voiceguide.journal import Journal
@@ -112,7 +112,14 @@ class Runner:
     def _handle(self, event: SessionInput, now: float) -> None:
         self.now = max(self.now, now)
         self._perform(self.session.handle(event, self.now))
-        self.source.listen_for_numbers(self.session.wants_number)
+        self._listen_for_numbers()
+
+    def _listen_for_numbers(self) -> None:
+        """Numbers are listened for during a pain rating, and while the guide says one: the
+        microphone hears its counting, and with no numbers to match, the echo of "two" could be
+        forced onto a command such as "ow"."""
+        counting = self._speaking is not None and says_number(self.spoken[-1].text, self.session.routine.language)
+        self.source.listen_for_numbers(self.session.wants_number or counting)
 
     def _perform(self, actions: list[Action]) -> None:
         for action in actions:
@@ -137,4 +144,5 @@ class Runner:
         seconds = self.speaker.say(say.text, at)
         self.spoken = [*self.spoken[-7:], Spoken(at, at + seconds, say.text)]
         self._speaking = say.utterance
+        self._listen_for_numbers()
         heapq.heappush(self._due, _Due(at + seconds, next(self._seq), say.utterance))
