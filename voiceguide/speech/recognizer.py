@@ -253,8 +253,9 @@ class Spotter:
 
     def listen_for_numbers(self, on: bool) -> None:
         """Whether the numbers 0-10 are among the answers (they are until told otherwise). A
-        session wants them only for a pain rating; anywhere else a command misheard as a number
-        is a command lost. Taken up as the next utterance starts, like adopt()."""
+        session wants them for a pain rating, and while the guide itself says a number (see
+        Runner); anywhere else a command misheard as a number is a command lost. Taken up as the
+        next utterance starts, like adopt()."""
         self._numbers = on
 
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]:

@@ -1,7 +1,7 @@
 """PocketSphinx with its bundled English model: listens with no download.
 
-The search is a JSGF grammar of the command phrases (and the numbers 0-10 while a pain rating
-is awaited); the Spotter rejects whatever is not a whole, short, single phrase. Dither is on because digital
+The search is a JSGF grammar of the command phrases (and the numbers 0-10 when a number may be
+said, see Spotter.listen_for_numbers); the Spotter rejects whatever is not a whole, short, single phrase. Dither is on because digital
 silence (exact zeros) upsets the model's noise and cepstral-mean estimates.
 
 A grammar search has no way to say "none of these": any speech comes out as some phrase.
@@ -71,8 +71,8 @@ class SphinxDecoder:
             raise ValueError(f"PocketSphinx's dictionary lacks {missing}; change the phrase table.")
         for word, phones in ACCENTS:
             self.decoder.add_word(word, phones, False)  # the searches below are built with them
-        # Two searches: with the numbers 0-10 (a pain rating is awaited) and without. Every word
-        # the grammar allows is one more thing a command can be mistaken for.
+        # Two searches: with the numbers 0-10 and without. Every word the grammar allows is one
+        # more thing a command can be mistaken for.
         for search, numbers in ((WITH_NUMBERS, True), (WITHOUT_NUMBERS, False)):
             phrases = " | ".join(vocabulary(language, numbers))
             self.decoder.add_jsgf_string(search, f"#JSGF V1.0;\ngrammar {search};\npublic <command> = {phrases} ;\n")

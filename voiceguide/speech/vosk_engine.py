@@ -40,8 +40,8 @@ class VoskDecoder:
             said = [p for p in vocabulary(language, numbers) if known is None or all(w in known for w in p.split())]
             return json.dumps(said + (["[unk]"] if unk else []), ensure_ascii=False)  # [unk]: other speech
 
-        # With the numbers 0-10 (a pain rating is awaited) and without: every word the grammar
-        # allows is one more thing a command can be mistaken for.
+        # With the numbers 0-10 and without: every word the grammar allows is one more thing a
+        # command can be mistaken for.
         self.grammars = {True: grammar(True), False: grammar(False)}
         self.grammar = self.grammars[True]
         self.recognizer = vosk.KaldiRecognizer(self.model, RATE, self.grammar)
