@@ -261,6 +261,13 @@ def test_outside_a_pain_rating_a_command_is_not_taken_for_a_number(cache):
     assert [e.text for e in events if e.emitted_at > placed[-1].start] == ["help"]
 
 
+def test_a_rating_of_five_does_not_stop_the_session(cache):
+    # In a pain rating "five" was heard as "i am done", which is stop.
+    guide = [speak(text, Voice("en", 160), cache) for text in GUIDE_SAYS[:2]]
+    events, placed = hear("en", [*guide, speak("five", Voice("en-us+f3", 140, 60), cache)], "pocketsphinx", numbers=True)
+    assert [e.text for e in events if e.emitted_at > placed[-1].start] == ["five"]
+
+
 def test_british_vowels_are_heard(cache):
     # The model's dictionary is American: British "faster" (a long a, no r) was heard as "pause".
     events, _ = hear("en", [speak("faster", Voice("en-gb-x-gbclan", 150), cache)], "pocketsphinx")

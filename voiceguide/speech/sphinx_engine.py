@@ -65,8 +65,8 @@ class SphinxDecoder:
                                maxhmmpf=3000)
         phone_lm = os.path.join(get_model_path(), "en-us", "en-us-phone.lm.bin")
         self.phones = Decoder(loglevel="FATAL", dither=True, seed=1, compallsen=True, allphone=phone_lm)
-        said = vocabulary(language)
-        missing = [w for p in said for w in p.split() if not self.decoder.lookup_word(w)]
+        said = set(vocabulary(language, numbers=True)) | set(vocabulary(language, numbers=False))
+        missing = sorted({w for p in said for w in p.split() if not self.decoder.lookup_word(w)})
         if missing:
             raise ValueError(f"PocketSphinx's dictionary lacks {missing}; change the phrase table.")
         for word, phones in ACCENTS:
