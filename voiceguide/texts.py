@@ -9,7 +9,7 @@ from voiceguide.commands import NUMBERS, phrases
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
-        "first": "First: {name}.",
+        "first": "We begin with {name}.",  # "First:" alone, before a pause, was heard as "faster"
         "next_up": "Coming up: {name}.",  # "Next:" alone, before a pause, is a command
         "optional": "This one is optional. Say skip to leave it out.",
         "position": "Start position. {position}",
