@@ -76,7 +76,7 @@ def test_sentences_with_command_words_are_not_commands(cache, sentence):
     assert events == []
 
 
-KOREAN_MISSES = {Command.NEXT, Command.REPEAT, Command.STOP, Command.STATUS, Command.SLOWER,
+KOREAN_MISSES = {Command.NEXT, Command.REPEAT, Command.PAUSE, Command.STOP, Command.STATUS, Command.SLOWER,
                  Command.FASTER}
 
 
