@@ -102,8 +102,10 @@ NUMBERS: dict[str, tuple[str, ...]] = {
 
 # Phrases not listened for while numbers are: "five", "seven" and "nine" (the vowel of "I") were
 # heard as "i'm done" or "i am done", and a pain rating stopped the session (8 of 198 numbers over
-# 18 voices). "stop" and "end session" still stop it then.
-LIKE_NUMBERS: dict[str, tuple[str, ...]] = {"en": ("i'm done", "i am done"), "ko": ()}
+# 18 voices); "one" was heard as "go on", which left the rating unanswered (3 of 198), and the
+# guide's own counting "one" as "go on" without echo cancelling. "stop", "end session",
+# "continue" and "next" still do those things then.
+LIKE_NUMBERS: dict[str, tuple[str, ...]] = {"en": ("i'm done", "i am done", "go on"), "ko": ()}
 
 LANGUAGES = tuple(PHRASES)
 
