@@ -27,9 +27,9 @@ def cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("speech")
 
 
-def hear(language: str, pieces: list[np.ndarray], engine: str | None = None, numbers: bool = False):
+def hear(language: str, pieces: list[np.ndarray], engine: str | None = None, numbers: bool | None = False):
     """Events heard in the pieces, said one after another. Numbers are listened for only when
-    told, as in a session outside a pain rating."""
+    told, as in a session outside a pain rating (None: everything, as `voiceguide listen` hears)."""
     stream, placed = build_stream([("", p) for p in pieces], 1.0)
     recognizer = build_recognizer(language, Config(), engine, announce=False)
     recognizer.listen_for_numbers(numbers)
@@ -285,6 +285,13 @@ def test_a_pain_rating_is_not_taken_for_a_command(cache, number, voice):
     guide = [speak(text, Voice("en", 160), cache) for text in GUIDE_SAYS[:2]]
     events, placed = hear("en", [*guide, speak(number, voice, cache)], "pocketsphinx", numbers=True)
     assert [e.text for e in events if e.emitted_at > placed[-1].start] == [number]
+
+
+def test_by_default_every_phrase_and_number_is_listened_for(cache):
+    # "i'm done" and "go on" are left out while numbers are wanted; `voiceguide listen` wants all.
+    said = ["i'm done", "go on", "seven"]
+    events, _ = hear("en", [speak(p, PERSON, cache) for p in said], "pocketsphinx", numbers=None)
+    assert [e.text for e in events] == said
 
 
 def test_british_vowels_are_heard(cache):

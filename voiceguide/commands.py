@@ -123,10 +123,13 @@ def phrases(language: str) -> dict[Command, tuple[str, ...]]:
         ) from None
 
 
-def vocabulary(language: str, numbers: bool = True) -> list[str]:
-    """What a recogniser's grammar allows: every phrase of a language, or with `numbers` its
-    number words and every phrase not easily taken for one (LIKE_NUMBERS)."""
+def vocabulary(language: str, numbers: bool | None = None) -> list[str]:
+    """What a recogniser's grammar allows: every phrase and number word of a language; with
+    `numbers` False, the phrases alone; with True, the number words and every phrase not easily
+    taken for one (LIKE_NUMBERS)."""
     said = {p for table in phrases(language).values() for p in table}
+    if numbers is None:
+        return sorted(said | set(NUMBERS[language]))
     return sorted(said - set(LIKE_NUMBERS[language]) | set(NUMBERS[language]) if numbers else said)
 
 

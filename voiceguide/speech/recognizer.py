@@ -75,7 +75,7 @@ class Decoder(Protocol):
 
     def adopt(self, learned: list[float]) -> None: ...  # start from what an earlier session learned
 
-    def listen_for_numbers(self, on: bool) -> None: ...  # between utterances: 0-10 among the answers or not
+    def listen_for_numbers(self, on: bool | None) -> None: ...  # between utterances: grammar of vocabulary(language, on)
 
 
 class Recognizer(Protocol):
@@ -240,7 +240,8 @@ class Spotter:
         self._utt_origin = self._speech_start = 0.0  # the decoder's first sample and where speech began, audio s
         self.rejected: list[tuple[str, str]] = []  # (text, why), for benchmarks and debugging
         self._adopt: list[float] | None = None  # an earlier session's learning, for the next utterance
-        self._numbers = self._numbers_heard = True  # 0-10 wanted from the next utterance on; in the decoder now
+        self._numbers: bool | None = None  # see listen_for_numbers(): wanted from the next utterance on
+        self._numbers_heard: bool | None = None  # and in the decoder now
 
     def learned(self) -> list[float]:
         """What the decoder has adapted to this voice, microphone and room; [] for nothing to keep."""
@@ -251,11 +252,13 @@ class Spotter:
         whichever thread decodes, so a microphone's decoding thread is never raced."""
         self._adopt = learned
 
-    def listen_for_numbers(self, on: bool) -> None:
-        """Whether the numbers 0-10 are among the answers (they are until told otherwise). A
-        session wants them for a pain rating, and while the guide itself says a number (see
-        Runner); anywhere else a command misheard as a number is a command lost. Taken up as the
-        next utterance starts, like adopt()."""
+    def listen_for_numbers(self, on: bool | None) -> None:
+        """Whether a number may be said: True, the numbers 0-10 are among the answers and the
+        phrases easily taken for them are not (LIKE_NUMBERS); False, no numbers; None, the
+        default, every phrase and number (as `voiceguide listen` hears). A session wants numbers
+        for a pain rating, and while the guide itself says one (see Runner); anywhere else a
+        command misheard as a number is a command lost. Taken up as the next utterance starts,
+        like adopt()."""
         self._numbers = on
 
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]:

@@ -36,7 +36,7 @@ SCALE = 2.0
 # scripts/bench_listen.py's conditions: at -12 it kept 97% of the correct commands and cut false accepts by
 # two thirds; see the README.
 WORD_GAP = -12.0
-WITH_NUMBERS, WITHOUT_NUMBERS = "rating", "commands"  # the two grammar searches
+SEARCHES = {None: "everything", True: "numbers", False: "commands"}  # grammar searches by listen_for_numbers()
 # Pronunciations the model's (American) dictionary lacks: the long a of British "faster", the
 # unstressed, non-rhotic ends of "faster" and "slower", the northern English vowel of "up". Over
 # 18 voices (espeak-ng's British, Scottish, Lancaster, West Midlands and Caribbean English among
@@ -67,25 +67,24 @@ class SphinxDecoder:
                                maxhmmpf=3000)
         phone_lm = os.path.join(get_model_path(), "en-us", "en-us-phone.lm.bin")
         self.phones = Decoder(loglevel="FATAL", dither=True, seed=1, compallsen=True, allphone=phone_lm)
-        said = set(vocabulary(language, numbers=True)) | set(vocabulary(language, numbers=False))
-        missing = sorted({w for p in said for w in p.split() if not self.decoder.lookup_word(w)})
+        missing = sorted({w for p in vocabulary(language) for w in p.split() if not self.decoder.lookup_word(w)})
         if missing:
             raise ValueError(f"PocketSphinx's dictionary lacks {missing}; change the phrase table.")
         for word, phones in ACCENTS:
             self.decoder.add_word(word, phones, False)  # the searches below are built with them
-        # Two searches: with the numbers 0-10 and without. Every word the grammar allows is one
-        # more thing a command can be mistaken for.
-        for search, numbers in ((WITH_NUMBERS, True), (WITHOUT_NUMBERS, False)):
+        # One search for each setting of listen_for_numbers(): every word the grammar allows is
+        # one more thing a command can be mistaken for.
+        for numbers, search in SEARCHES.items():
             phrases = " | ".join(vocabulary(language, numbers))
             self.decoder.add_jsgf_string(search, f"#JSGF V1.0;\ngrammar {search};\npublic <command> = {phrases} ;\n")
-        self.search = WITH_NUMBERS
+        self.search = SEARCHES[None]
         self.decoder.activate_search(self.search)
         self.audio: list[bytes] = []  # the current utterance, for the second opinion
         self.grammar_score = 0.0  # the last utterance's answer, per frame (see _per_frame)
 
-    def listen_for_numbers(self, on: bool) -> None:
-        """Between utterances: whether the numbers 0-10 are among the answers."""
-        self.search = WITH_NUMBERS if on else WITHOUT_NUMBERS
+    def listen_for_numbers(self, on: bool | None) -> None:
+        """Between utterances: the grammar of vocabulary(language, on)."""
+        self.search = SEARCHES[on]
         self.decoder.activate_search(self.search)
 
     def start(self) -> None:

@@ -36,24 +36,24 @@ class VoskDecoder:
         known = model_vocabulary(model_dir)
         unk = (known is None and language not in NO_UNK) or (known is not None and "[unk]" in known)
 
-        def grammar(numbers: bool) -> str:
+        def grammar(numbers: bool | None) -> str:
             said = [p for p in vocabulary(language, numbers) if known is None or all(w in known for w in p.split())]
             return json.dumps(said + (["[unk]"] if unk else []), ensure_ascii=False)  # [unk]: other speech
 
-        # With the numbers 0-10 and without: every word the grammar allows is one more thing a
-        # command can be mistaken for. A model with no [unk] keeps them, though: they are then
+        # One grammar for each setting of listen_for_numbers(): every word the grammar allows is
+        # one more thing a command can be mistaken for. A model with no [unk] keeps the numbers, though: they are then
         # what other speech comes out as, and on the Korean model without them false accepts went
         # from 150 to 290 an hour (scripts/bench_listen.py), all of them commands, for 45 to 57% clean.
-        self.grammars = {True: grammar(True), False: grammar(not unk)}
-        self.grammar = self.grammars[True]
+        self.grammars = {None: grammar(None), True: grammar(True), False: grammar(False if unk else None)}
+        self.grammar = self.grammars[None]
         self.recognizer = vosk.KaldiRecognizer(self.model, RATE, self.grammar)
         self.recognizer.SetWords(True)
         self._words: list[Word] = []
         self._fed = 0.0  # seconds given to the recogniser since it was made
         self._offset = 0.0  # where the current utterance began; Vosk's word times count from 0
 
-    def listen_for_numbers(self, on: bool) -> None:
-        """Between utterances: whether the numbers 0-10 are among the answers."""
+    def listen_for_numbers(self, on: bool | None) -> None:
+        """Between utterances: the grammar of vocabulary(language, on)."""
         if self.grammars[on] != self.grammar:
             self.grammar = self.grammars[on]
             self.recognizer.SetGrammar(self.grammar)
