@@ -128,9 +128,11 @@ def vocabulary(language: str, numbers: bool | None = None) -> list[str]:
     `numbers` False, the phrases alone; with True, the number words and every phrase not easily
     taken for one (LIKE_NUMBERS)."""
     said = {p for table in phrases(language).values() for p in table}
-    if numbers is None:
-        return sorted(said | set(NUMBERS[language]))
-    return sorted(said - set(LIKE_NUMBERS[language]) | set(NUMBERS[language]) if numbers else said)
+    if numbers is False:
+        return sorted(said)
+    if numbers:
+        said -= set(LIKE_NUMBERS[language])
+    return sorted(said | set(NUMBERS[language]))
 
 
 def normalise(text: str) -> str:

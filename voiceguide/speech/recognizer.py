@@ -241,7 +241,6 @@ class Spotter:
         self.rejected: list[tuple[str, str]] = []  # (text, why), for benchmarks and debugging
         self._adopt: list[float] | None = None  # an earlier session's learning, for the next utterance
         self._numbers: bool | None = None  # see listen_for_numbers(): wanted from the next utterance on
-        self._numbers_heard: bool | None = None  # and in the decoder now
 
     def learned(self) -> list[float]:
         """What the decoder has adapted to this voice, microphone and room; [] for nothing to keep."""
@@ -335,10 +334,7 @@ class Spotter:
             if self._adopt is not None:
                 self.decoder.adopt(self._adopt)
                 self._adopt = None
-            wanted = self._numbers  # read once: another thread may set it
-            if wanted != self._numbers_heard:
-                self.decoder.listen_for_numbers(wanted)
-                self._numbers_heard = wanted
+            self.decoder.listen_for_numbers(self._numbers)  # a no-op when unchanged
             self.decoder.start()
             self._quiet_frames = 0
             self._utt_levels = []

@@ -84,8 +84,9 @@ class SphinxDecoder:
 
     def listen_for_numbers(self, on: bool | None) -> None:
         """Between utterances: the grammar of vocabulary(language, on)."""
-        self.search = SEARCHES[on]
-        self.decoder.activate_search(self.search)
+        if SEARCHES[on] != self.search:
+            self.search = SEARCHES[on]
+            self.decoder.activate_search(self.search)
 
     def start(self) -> None:
         self.audio = []

@@ -41,9 +41,10 @@ class VoskDecoder:
             return json.dumps(said + (["[unk]"] if unk else []), ensure_ascii=False)  # [unk]: other speech
 
         # One grammar for each setting of listen_for_numbers(): every word the grammar allows is
-        # one more thing a command can be mistaken for. A model with no [unk] keeps the numbers, though: they are then
-        # what other speech comes out as, and on the Korean model without them false accepts went
-        # from 150 to 290 an hour (scripts/bench_listen.py), all of them commands, for 45 to 57% clean.
+        # one more thing a command can be mistaken for. A model with no [unk] keeps the numbers,
+        # though: they are then what other speech comes out as, and on the Korean model without
+        # them false accepts went from 150 to 290 an hour (scripts/bench_listen.py), all of them
+        # commands, for 45 to 57% clean.
         self.grammars = {None: grammar(None), True: grammar(True), False: grammar(False if unk else None)}
         self.grammar = self.grammars[None]
         self.recognizer = vosk.KaldiRecognizer(self.model, RATE, self.grammar)
