@@ -287,6 +287,20 @@ def test_a_pain_rating_is_not_taken_for_a_command(cache, number, voice):
     assert [e.text for e in events if e.emitted_at > placed[-1].start] == [number]
 
 
+def test_a_stop_at_leisure_must_hold_up_against_other_words(cache):
+    # This voice's "Now the other." came out as "i am done", which is stop. Said in alarm, "stop"
+    # is obeyed at once; "i'm done", "i am done" and "end session" wait for the second opinion.
+    said = "Rep 1 of 3. One knee up. Now the other. Hold below the knees."
+    events, _ = hear("en", [speak(said, Voice("en-gb-x-rp+f2", 160, 55), cache)], "pocketsphinx")
+    assert events == []
+
+
+def test_each_way_of_ending_a_session_is_heard(cache):
+    said = list(phrases("en")[Command.STOP])
+    events, _ = hear("en", [speak(p, PERSON, cache) for p in said], "pocketsphinx")
+    assert [e.text for e in events] == said
+
+
 def test_by_default_every_phrase_and_number_is_listened_for(cache):
     # "i'm done" and "go on" are left out while numbers are wanted; `voiceguide listen` wants all.
     said = ["i'm done", "go on", "seven"]

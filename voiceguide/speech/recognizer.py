@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from voiceguide.commands import INTERRUPTING, URGENT, CommandEvent, phrase_index
+from voiceguide.commands import AT_LEISURE, INTERRUPTING, URGENT, CommandEvent, phrase_index
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk
 
 if TYPE_CHECKING:
@@ -220,6 +220,7 @@ class Spotter:
         self.cleaner = cleaner
         self.canceller = canceller  # removes the guide's own voice; set when something is played
         self.index = phrase_index(language)
+        self.at_leisure = frozenset(AT_LEISURE[language])
         self.thresholds = thresholds
         self.vad = Vad(2, RECOGNIZER_RATE)  # WebRTC's voice activity detector, 30 ms frames
         self.frame_bytes = self.vad.frame_bytes
@@ -403,11 +404,12 @@ class Spotter:
                 self.rejected.append((said, f"{above:.0f} dB above the guide's residual echo"))
                 return []
         confidence = min(w.confidence for w in spoken)
-        bar = self.thresholds.urgent if command in URGENT else self.thresholds.normal
+        at_leisure = said in self.at_leisure  # a stop that is no alarm: treated as any other command
+        bar = self.thresholds.urgent if command in URGENT and not at_leisure else self.thresholds.normal
         if confidence < bar:
             self.rejected.append((said, f"confidence {confidence:.2f} < {bar}"))
             return []
-        if command not in INTERRUPTING and not self.decoder.plausible():
+        if (command not in INTERRUPTING or at_leisure) and not self.decoder.plausible():
             # Pain, stop and pause cut the guide's speech at once; they do not wait for this
             # second decode (about 0.2 s of CPU), and missing pain or stop costs most. Every other
             # command asks, however confident: without echo cancelling, skipping it for a
