@@ -12,7 +12,7 @@ from conftest import SMALL_ROUTINE, run_cli
 
 from voiceguide.commands import Command, CommandEvent, phrases
 from voiceguide.config import Config
-from voiceguide.corpus import Voice, build_stream, dither, silence, speak
+from voiceguide.corpus import Voice, build_stream, dither, noise, silence, speak
 from voiceguide.models import ModelMissing, choose_engine
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, read_wav, split, write_wav
 from voiceguide.speech.listening import build_recognizer
@@ -251,6 +251,25 @@ def test_a_pain_rating_said_aloud_is_heard_in_a_wav_driven_session(cache, tmp_pa
     lift, twist = shown["exercises"]
     assert (lift["status"], lift["pain_level"]) == ("pain", 7)
     assert twist["status"] == "completed" and twist["started"] > 20.0
+
+
+def test_a_pain_rating_said_as_the_guide_stops_is_heard_over_a_fans_noise(cache, tmp_path):
+    # The guide's echo is cancelled, and with it the room's noise was turned down while it talked.
+    # Back when the guide stopped, that noise passed for speech for seconds: "four", said just
+    # after "How bad is the pain, from zero to ten?", was lost, and so was "next".
+    said = [(60.2, "ouch"), (64.4, "four"), (75.5, "next"), (101.3, "stop")]
+    audio, at = [], 0.0
+    for start, phrase in said:
+        audio += [silence(start - at), speak(phrase, Voice("flite:kal16", 160), cache)]
+        at = start + len(audio[-1]) / RECOGNIZER_RATE
+    words = np.concatenate([*audio, silence(3.0)])
+    fan = noise("pink", len(words), seed=3) * 10 ** (-55 / 20) * 32768  # -55 dBFS, 25 dB under the words
+    write_wav(tmp_path / "said.wav", AudioChunk(np.round(words + fan).astype(np.int16), RECOGNIZER_RATE))
+    result = run_cli("run", "si-joint", "--input", f"wav:{tmp_path / 'said.wav'}", "--voice", "print",
+                     "--echo-gain", "-6", "--log-dir", str(tmp_path / "logs"))
+    assert result.returncode == 0, result.stderr
+    log = [json.loads(line) for line in next((tmp_path / "logs").glob("*.jsonl")).read_text().splitlines()]
+    assert [x["text"] for x in log if x["type"] == "command"] == ["ouch", "four", "next", "stop"]
 
 
 @pytest.mark.xfail(strict=True, reason="this 'ouch' comes out as \"i'm done\", which is stop; 65c31df heard it so too")

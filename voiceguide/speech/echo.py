@@ -14,6 +14,7 @@ this can be measured without a room (`run --echo-gain --echo-delay`).
 from __future__ import annotations
 
 import io
+import math
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +102,13 @@ class EchoCanceller:
     PARTS = 24
     STEP = 0.8
     STANDS_OUT = 10.0  # a block this many times the expected residual echo holds something else
-    FLOOR = 0.03  # gain for a block that holds only the guide's residual echo (-30 dB)
+    FLOOR = 0.03  # gain for a block that holds only the guide's residual echo (-30 dB)...
+    # ...but never below the room's own noise. Turned down with the echo, a fan's noise vanished
+    # while the guide talked and came back when it stopped; the voice detector and the noise floor,
+    # having learnt a silent room, took it for speech for seconds, and the answer to "How bad is
+    # the pain?" was lost in it. The noise is tracked as the least that is left after cancelling,
+    # falling at once and rising by RISE a block (3 dB a second).
+    RISE = 10 ** (3 / 10 / 100)
     PATH_CHANGED = 200  # blocks (2 s) of the guide's speech: standing out this long is a changed echo path
     LEARNED = 10.0  # dB of echo return loss enhancement from which a person can be told from the echo
     FIT_BLOCKS = 10  # blocks of the guide's speech over which a restored path is fitted to the volume
@@ -130,6 +137,7 @@ class EchoCanceller:
         self.pending = np.zeros(0)
         self.pending_start = 0.0
         self.overlap = 0  # blocks of the guide's speech in a row in which something else was heard
+        self.noise = math.inf  # energy of a block of the room's noise (see RISE)
         self.talking_blocks = 0
 
     def process(self, chunk: AudioChunk) -> AudioChunk:
@@ -278,6 +286,7 @@ class EchoCanceller:
                 self.residual_learning = self.residual_using
                 trial = error
         self.recent.append((end, left, residue, guide_talking))
+        self.noise = min(left, self.noise * self.RISE)
         if guide_talking:
             self.power = 0.9 * self.power + 0.1 * np.abs(self.spectra[0]) ** 2
         if guide_talking and trusted:
@@ -296,7 +305,7 @@ class EchoCanceller:
             taps[:, b:] = 0
             self.learning += self.STEP * np.fft.rfft(taps, axis=1)
         if residue > 0 and left < self.STANDS_OUT * residue:
-            return error * self.FLOOR
+            return error * min(1.0, max(self.FLOOR, math.sqrt(self.noise / max(left, 1.0))))
         return error
 
 
