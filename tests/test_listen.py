@@ -39,6 +39,20 @@ def hear(language: str, pieces: list[np.ndarray], engine: str | None = None, num
     return events + recognizer.finish(), placed
 
 
+def said_at(said: list[tuple[float, str]], voice: Voice, cache: Path) -> np.ndarray:
+    """One recording of each (seconds, phrase) said at that time, silence between."""
+    audio, at = [], 0.0
+    for start, phrase in said:
+        audio += [silence(start - at), speak(phrase, voice, cache)]
+        at = start + len(audio[-1]) / RECOGNIZER_RATE
+    return np.concatenate(audio)
+
+
+def log_lines(log_dir: Path) -> list[dict]:
+    """The lines of the one session log in `log_dir`, as written."""
+    return [json.loads(line) for line in next(log_dir.glob("*.jsonl")).read_text().splitlines()]
+
+
 # Misses measured with this voice; the benchmark table in the README has the full picture.
 ENGLISH_MISSES = {Command.PAIN: "taken for another phrase, with too low a confidence",
                   Command.PAUSE: "heard, with too low a confidence"}
@@ -239,11 +253,8 @@ def test_a_pain_rating_said_aloud_is_heard_in_a_wav_driven_session(cache, tmp_pa
     routine = tmp_path / "small.yaml"
     routine.write_text(SMALL_ROUTINE)
     said = [(10.0, "ouch"), (14.0, "seven"), (20.0, "next")]  # during the lift, then as asked, then on
-    audio, at = [], 0.0
-    for start, phrase in said:
-        audio += [silence(start - at), speak(phrase, PERSON, cache)]
-        at = start + len(audio[-1]) / RECOGNIZER_RATE
-    write_wav(tmp_path / "said.wav", AudioChunk(dither(np.concatenate([*audio, silence(2.0)])), RECOGNIZER_RATE))
+    write_wav(tmp_path / "said.wav", AudioChunk(dither(np.concatenate([said_at(said, PERSON, cache), silence(2.0)])),
+                                                RECOGNIZER_RATE))
     result = run_cli("run", str(routine), "--input", f"wav:{tmp_path / 'said.wav'}", "--voice", "print",
                      "--log-dir", str(tmp_path / "logs"))
     assert result.returncode == 0, result.stderr
@@ -258,17 +269,13 @@ def test_a_pain_rating_said_as_the_guide_stops_is_heard_over_a_fans_noise(cache,
     # Back when the guide stopped, that noise passed for speech for seconds: "four", said just
     # after "How bad is the pain, from zero to ten?", was lost, and so was "next".
     said = [(60.2, "ouch"), (64.4, "four"), (75.5, "next"), (101.3, "stop")]
-    audio, at = [], 0.0
-    for start, phrase in said:
-        audio += [silence(start - at), speak(phrase, Voice("flite:kal16", 160), cache)]
-        at = start + len(audio[-1]) / RECOGNIZER_RATE
-    words = np.concatenate([*audio, silence(3.0)])
+    words = np.concatenate([said_at(said, Voice("flite:kal16", 160), cache), silence(3.0)])
     fan = noise("pink", len(words), seed=3) * 10 ** (-55 / 20) * 32768  # -55 dBFS, 25 dB under the words
     write_wav(tmp_path / "said.wav", AudioChunk(np.round(words + fan).astype(np.int16), RECOGNIZER_RATE))
     result = run_cli("run", "si-joint", "--input", f"wav:{tmp_path / 'said.wav'}", "--voice", "print",
                      "--echo-gain", "-6", "--log-dir", str(tmp_path / "logs"))
     assert result.returncode == 0, result.stderr
-    log = [json.loads(line) for line in next((tmp_path / "logs").glob("*.jsonl")).read_text().splitlines()]
+    log = log_lines(tmp_path / "logs")
     assert [x["text"] for x in log if x["type"] == "command"] == ["ouch", "four", "next", "stop"]
 
 
@@ -284,7 +291,7 @@ def test_ouch_over_the_cancelled_echo_is_pain_not_stop(cache, tmp_path):
     result = run_cli("run", "si-joint", "--input", f"wav:{tmp_path / 'ouch.wav'}", "--voice", "print",
                      "--echo-gain", "-6", "--log-dir", str(tmp_path / "logs"))
     assert result.returncode == 0, result.stderr
-    log = [json.loads(line) for line in next((tmp_path / "logs").glob("*.jsonl")).read_text().splitlines()]
+    log = log_lines(tmp_path / "logs")
     assert [(x["command"], round(x["t"])) for x in log if x["type"] == "command"] == [("pain", 61)]
 
 
@@ -372,7 +379,7 @@ def test_a_session_with_its_own_voice_mixed_in_obeys_nothing(tmp_path):
     result = run_cli("run", str(routine), "--input", f"wav:{quiet}", "--voice", "print", "--echo-gain", "0",
                      "--log-dir", str(tmp_path / "logs"))
     assert result.returncode == 0, result.stderr
-    log = [json.loads(line) for line in next((tmp_path / "logs").glob("*.jsonl")).read_text().splitlines()]
+    log = log_lines(tmp_path / "logs")
     # A number outside a pain rating does nothing; anything else would be obeying itself.
     assert [x for x in log if x["type"] == "command" and x["command"] != "number"] == []
     assert log[-1]["type"] == "session_end" and log[-1]["status"] == "completed"

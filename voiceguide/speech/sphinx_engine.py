@@ -42,8 +42,8 @@ SEARCHES = {None: "everything", True: "numbers", False: "commands"}  # grammar s
 # 18 voices (espeak-ng's British, Scottish, Lancaster, West Midlands and Caribbean English among
 # them), clean, these and "done" as D UH N took 537 of 630 commands right to 550, with no new
 # wrong answer. That "done" was dropped: in a session, with the guide's echo cancelled, a Flite
-# voice's "ouch" came out as "i'm done", which is stop (see the tests: it still can). British "back" (B AA K) was not taken
-# either: 10 more right, but "ouch" then came out as "back" in 6 voices.
+# voice's "ouch" came out as "i'm done", which is stop (see the tests: it still can). British
+# "back" (B AA K) was not taken either: 10 more right, but "ouch" then came out as "back" in 6 voices.
 ACCENTS = (("faster(2)", "F AA S T AH"), ("slower(2)", "S L OW AH"), ("up(2)", "UH P"))
 
 
