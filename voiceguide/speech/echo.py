@@ -106,10 +106,14 @@ class EchoCanceller:
     # ...but never below the room's own noise. Turned down with the echo, a fan's noise vanished
     # while the guide talked and came back when it stopped; the voice detector and the noise floor,
     # having learnt a silent room, took it for speech for seconds, and the answer to "How bad is
-    # the pain?" was lost in it. The noise is tracked as the least that is left after cancelling,
-    # falling at once and rising by RISE a block (3 dB a second).
-    RISE = 10 ** (3 / 10 / 100)
-    PATH_CHANGED = 200  # blocks (2 s) of the guide's speech: standing out this long is a changed echo path
+    # the pain?" was lost in it. The noise is the least left after cancelling (or heard, while
+    # the guide is silent) over the last NOISE_WINDOW blocks that can tell, averaged over SMOOTH
+    # blocks first: speech has quieter moments than that, and a fan switched on while the guide
+    # rests is known within the window. (Tracked as the least left, rising by 3 dB a second, such
+    # a fan was turned down by 15-25 dB when the guide spoke again.)
+    NOISE_WINDOW = 150  # blocks: 1.5 s
+    SMOOTH = 5  # blocks: a 10 ms block of pink noise alone ranges too widely in energy
+    PATH_CHANGED = 200  # blocks (2 s) of the guide's speech: standing out this long is a changed echo path or room
     LEARNED = 10.0  # dB of echo return loss enhancement from which a person can be told from the echo
     FIT_BLOCKS = 10  # blocks of the guide's speech over which a restored path is fitted to the volume
     FITS = 6.0  # dB a restored path must take off, once fitted, to be kept
@@ -137,7 +141,9 @@ class EchoCanceller:
         self.pending = np.zeros(0)
         self.pending_start = 0.0
         self.overlap = 0  # blocks of the guide's speech in a row in which something else was heard
-        self.noise = math.inf  # energy of a block of the room's noise (see RISE)
+        self.noise = math.inf  # energy of a block of the room's noise (see NOISE_WINDOW)
+        self.noise_recent: deque[float] = deque(maxlen=self.SMOOTH)
+        self.noise_smoothed: deque[float] = deque(maxlen=self.NOISE_WINDOW)
         self.talking_blocks = 0
 
     def process(self, chunk: AudioChunk) -> AudioChunk:
@@ -241,6 +247,17 @@ class EchoCanceller:
         self.saved = weights.astype(np.complex128)
         return None
 
+    def _track_noise(self, left: float, residue: float) -> None:
+        """Follow the room's noise (see NOISE_WINDOW) from the energy left in a block after
+        cancelling, or heard when there was nothing to cancel. A block that holds no more than
+        the guide's expected residual echo tells nothing of the room: over a long sentence, the
+        residue alone had the noise taken for 6-10 dB louder than it was."""
+        if residue > 0 and left < self.STANDS_OUT * residue:
+            return
+        self.noise_recent.append(left)
+        self.noise_smoothed.append(sum(self.noise_recent) / len(self.noise_recent))
+        self.noise = min(self.noise_smoothed)
+
     def _echo(self, weights: np.ndarray) -> np.ndarray:
         return np.fft.irfft((weights * self.spectra).sum(axis=0), 2 * self.BLOCK)[self.BLOCK :]
 
@@ -253,6 +270,7 @@ class EchoCanceller:
         self.played_recent.append(played)
         if not self.spectra.any():
             self.recent.append((end, heard, 0.0, False))
+            self._track_noise(heard, 0.0)  # so that a fan switched on in a rest is known when the guide speaks
             return mic  # the guide has been silent for the whole filter span: nothing to cancel
         error = mic - self._echo(self.using)
         trial = mic - self._echo(self.learning)
@@ -286,13 +304,15 @@ class EchoCanceller:
                 self.residual_learning = self.residual_using
                 trial = error
         self.recent.append((end, left, residue, guide_talking))
-        self.noise = min(left, self.noise * self.RISE)
+        self._track_noise(left, residue)
         if guide_talking:
             self.power = 0.9 * self.power + 0.1 * np.abs(self.spectra[0]) ** 2
         if guide_talking and trusted:
             # A running average in dB; blocks far below it are a person talking, not the filter.
             achieved = 10 * np.log10(max(heard, 1.0) / max(left, 1.0))
-            if achieved > self.erle - 10:
+            # Far under the running average, a block is a person talking over the guide, unless it
+            # goes on for longer than anyone gives a command: then the room changed.
+            if achieved > self.erle - 10 or self.overlap > self.PATH_CHANGED:
                 self.erle = 0.95 * self.erle + 0.05 * achieved
             self.talking_blocks += 1
             weight = max(0.005, 1 / self.talking_blocks)  # a plain mean until there are enough blocks
