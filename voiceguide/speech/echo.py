@@ -114,6 +114,11 @@ class EchoCanceller:
     NOISE_WINDOW = 150  # blocks: 1.5 s
     SMOOTH = 5  # blocks: a 10 ms block of pink noise alone ranges too widely in energy
     PATH_CHANGED = 200  # blocks (2 s) of the guide's speech: standing out this long is a changed echo path or room
+    # A block of the guide's speech in which nothing else was heard counts this many blocks off
+    # the overlap, not all of them: after the loudspeaker was turned up or down by 6 dB, 94% of
+    # the blocks stood out and the rest, fitting by chance, had reset a count of blocks in a row,
+    # so the canceller never learned the new path and the guide's voice stayed in everything heard.
+    OVERLAP_FITS = 4
     LEARNED = 10.0  # dB of echo return loss enhancement from which a person can be told from the echo
     FIT_BLOCKS = 10  # blocks of the guide's speech over which a restored path is fitted to the volume
     FITS = 6.0  # dB a restored path must take off, once fitted, to be kept
@@ -140,7 +145,8 @@ class EchoCanceller:
         self.recent: deque[tuple[float, float, float, bool]] = deque(maxlen=600)
         self.pending = np.zeros(0)
         self.pending_start = 0.0
-        self.overlap = 0  # blocks of the guide's speech in a row in which something else was heard
+        self.overlap = 0.0  # how long something else has been heard over the guide's speech (see OVERLAP_FITS)
+        self.changing: deque[float] = deque(maxlen=600)  # ends of recent blocks heard while the path seemed to change
         self.noise = math.inf  # energy of a block of the room's noise (see NOISE_WINDOW)
         self.noise_recent: deque[float] = deque(maxlen=self.SMOOTH)
         self.noise_smoothed: deque[float] = deque(maxlen=self.NOISE_WINDOW)
@@ -191,6 +197,14 @@ class EchoCanceller:
         if residue <= 0:
             return None
         return 10 * float(np.log10(max(heard, 1.0) / residue))
+
+    def changing_path(self, start: float, end: float) -> bool:
+        """True when from `start` to `end` (or TAIL before) the guide's speech had long been
+        standing out of its expected residue: a person's command lasts a second at most, so the
+        echo path or the room was changing, and what is heard then may be the guide's own voice,
+        cancelled no longer. After the loudspeaker was turned down by 3 dB, its "Let your spine go
+        back to neutral" came through as "help" while the canceller learned the new path."""
+        return any(start - self.TAIL <= t <= end + self.BLOCK / RECOGNIZER_RATE for t in self.changing)
 
     def talking(self, now: float) -> bool:
         """True when the guide was talking at most 2 * TAIL before `now`: its echo may still be
@@ -290,7 +304,9 @@ class EchoCanceller:
         # Until the filter has learned the path, nothing can be told apart: it learns from all.
         someone_else = residue > 0 and left >= self.STANDS_OUT * residue
         if guide_talking:
-            self.overlap = self.overlap + 1 if someone_else else 0
+            self.overlap = self.overlap + 1 if someone_else else max(0.0, self.overlap - self.OVERLAP_FITS)
+            if self.overlap > self.PATH_CHANGED / 2:
+                self.changing.append(end)
         trusted = self.erle < self.LEARNED or not someone_else or self.overlap > self.PATH_CHANGED
         if trusted:
             self.residual_using = 0.9 * self.residual_using + 0.1 * left

@@ -399,9 +399,13 @@ class Spotter:
             self.rejected.append((said, f"{covered:.2f} s of words in {utterance:.2f} s of speech"))
             return []
         if self.canceller is not None:
-            above = self.canceller.above_echo(self._utt_start + spoken[0].start, self._utt_start + spoken[-1].end)
+            start, end = self._utt_start + spoken[0].start, self._utt_start + spoken[-1].end
+            above = self.canceller.above_echo(start, end)
             if above is not None and above < self.thresholds.above_echo:
                 self.rejected.append((said, f"{above:.0f} dB above the guide's residual echo"))
+                return []
+            if self.canceller.changing_path(start, end):
+                self.rejected.append((said, "heard while the echo path was changing"))
                 return []
         confidence = min(w.confidence for w in spoken)
         at_leisure = said in self.at_leisure  # a stop that is no alarm: treated as any other command
