@@ -174,7 +174,27 @@ def test_devices_and_doctor_say_what_is_missing():
     devices = run_cli("devices")
     assert devices.returncode == 0 and "inputs: none (no audio input device found)" in devices.stdout
     doctor = run_cli("doctor")
-    assert "FIX audio input: no audio input device found; typed commands instead" in doctor.stdout
+    assert ("FIX audio input: no audio input device found; plug in a USB microphone or speakerphone and see "
+            "`voiceguide devices`; until then a session uses typed commands") in doctor.stdout
     assert "OK  speech output: pyttsx3 renders speech" in doctor.stdout
     assert "OK  listening: listening with PocketSphinx" in doctor.stdout
     assert doctor.returncode == 1
+
+
+def test_doctor_names_a_configured_device_that_matches_nothing(monkeypatch, tmp_path, capsys):
+    import sys
+    import types
+
+    from voiceguide import cli
+
+    # A speakerphone is plugged in, but config.yaml still names the one used before. A session
+    # would refuse to start, so the doctor must not call the audio fine.
+    speakerphone = {"name": "USB Speakerphone: Audio (hw:1,0)", "max_input_channels": 1, "max_output_channels": 2,
+                    "default_samplerate": 48000.0}
+    monkeypatch.setitem(sys.modules, "sounddevice", types.SimpleNamespace(query_devices=lambda: [speakerphone]))
+    (tmp_path / "config.yaml").write_text("audio:\n  input_device: jabra\n  output_device: speakerphone\n")
+    assert cli.main(["--config", str(tmp_path / "config.yaml"), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert ("FIX audio input: no audio input device matches 'jabra' (audio.input_device in config.yaml). "
+            "Devices: USB Speakerphone: Audio (hw:1,0); until then a session uses typed commands") in out
+    assert "OK  audio output: USB Speakerphone: Audio (hw:1,0)" in out

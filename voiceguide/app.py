@@ -299,7 +299,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Checks each part a session needs; prints OK or what to fix. Exit 1 if anything is missing."""
-    from voiceguide.devices import audio_devices
+    from voiceguide.devices import audio_devices, pick_device
     from voiceguide.models import choose_engine
     from voiceguide.speech.tts import Renderer
 
@@ -312,10 +312,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"{'OK ' if ok else 'FIX'} {what}: {detail}")
 
     report_line(True, "settings", str(config.source or "defaults (no config.yaml found)"))
-    for kind in ("input", "output"):
-        found, why = audio_devices(kind)
-        fallback = "typed commands instead" if kind == "input" else "printed speech instead"
-        report_line(bool(found), f"audio {kind}", found[0]["name"] if found else f"{why}; {fallback}")
+    for kind, what, fallback in (("input", "microphone", "typed commands"), ("output", "loudspeaker", "printed speech")):
+        # The device a session would open: a name in config.yaml that matches nothing is as
+        # good as no device at all.
+        try:
+            report_line(True, f"audio {kind}", pick_device(kind, getattr(config.audio, f"{kind}_device"))["name"])
+        except UserError as exc:
+            advice = ("" if audio_devices(kind)[0] else
+                      f"; plug in a USB {what} or speakerphone and see `voiceguide devices`")
+            report_line(False, f"audio {kind}", f"{exc}{advice}; until then a session uses {fallback}")
     try:
         seconds = Renderer(config.language, config.voice_rate).render("ready").seconds
         report_line(True, "speech output", f"pyttsx3 renders speech ({seconds:.2f} s for one word)")
