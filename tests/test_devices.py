@@ -23,22 +23,25 @@ class FakeStream:
     """Delivers 50 ms blocks of 48 kHz stereo audio every 50 ms until unplugged: quiet, and
     after a second what `say` holds (48 kHz stereo samples), once."""
 
-    def __init__(self, deliver, overflowed, say: np.ndarray | None = None) -> None:
+    def __init__(self, deliver, overflowed, say: np.ndarray | None = None, say_at: float = 1.0) -> None:
         self.active = True
+        self.muted = False  # the device's own mute: it sends digital silence
         self.deliver, self.overflowed = deliver, overflowed
-        self.say = say
+        self.say, self.say_at = say, say_at
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
         rng = np.random.default_rng(0)
         audio = rng.normal(0, 20, 48000 * 2 * 60)
         if self.say is not None:
-            audio[96000 : 96000 + len(self.say)] += self.say
+            at = int(self.say_at * 48000) * 2
+            audio[at : at + len(self.say)] += self.say
         audio = np.clip(audio, -32768, 32767).astype(np.int16)
         for start in range(0, len(audio), 2400 * 2):
             if not self.active:
                 return
-            self.deliver(audio[start : start + 2400 * 2], 48000, 2)
+            block = audio[start : start + 2400 * 2]
+            self.deliver(np.zeros_like(block) if self.muted else block, 48000, 2)
             time.sleep(0.05)
 
     def unplug(self) -> None:
@@ -110,6 +113,39 @@ def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path
     assert ("paused", "") in kinds[lost:back] and ("resumed", "") in kinds[back:]
     assert summarise(log)["status"] == "stopped"
     assert "Paused." in out.getvalue() and "Resuming." in out.getvalue()
+
+
+def test_a_muted_microphone_pauses_the_session_and_unmuting_resumes_it(small_routine, tmp_path):
+    from voiceguide.corpus import Voice, speak
+
+    stop = stereo_48k(speak("stop", Voice("en-us", 150), tmp_path), tmp_path)
+    streams: list[FakeStream] = []
+
+    def open_stream(deliver, overflowed) -> FakeStream:
+        streams.append(FakeStream(deliver, overflowed, say=stop, say_at=4.0))
+        return streams[-1]
+
+    source = MicSource(build_recognizer("en", Config(), "pocketsphinx", announce=False), open_stream,
+                       name="fake mic", muted_after=0.5)
+    log_path = tmp_path / "s.jsonl"
+    out = io.StringIO()
+    runner = Runner(Session(small_routine), PrintSpeaker(out=out), Journal(log_path), source)
+    thread = threading.Thread(target=runner.run)
+    thread.start()
+    time.sleep(1.0)
+    streams[0].muted = True  # the button on the speakerphone
+    wait_for(lambda: "(fake mic muted)" in log_path.read_text())
+    streams[0].muted = False  # in time for the "stop" 4 s in
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    log = read_log(log_path)
+    kinds = [(e.type, getattr(e, "text", "")) for e in log.events]
+    muted = kinds.index(("command", "(fake mic muted)"))
+    back = kinds.index(("command", "(fake mic unmuted)"))
+    assert ("paused", "") in kinds[muted:back] and ("resumed", "") in kinds[back:]
+    assert ("command", "stop") in kinds[back:]
+    assert summarise(log)["status"] == "stopped"
+    assert len(streams) == 1  # nothing was unplugged
 
 
 class FakeSoundDevice:

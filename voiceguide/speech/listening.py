@@ -146,15 +146,23 @@ class MicSource(LiveSource):
     `stop()`, `close()`), or raises when the device is absent. When the stream dies (the
     microphone is unplugged) the source says PAUSE, tries again every `retry` seconds, and
     says RESUME once the device is back; overflows are counted, never fatal.
+
+    A microphone muted at the device (the button on a speakerphone) stays plugged in and sends
+    digital silence: nothing would be heard, "pain" included, and the guide would go on as if
+    all were well. No real microphone is that quiet, so `muted_after` seconds of it say PAUSE,
+    and sound again says RESUME.
     """
 
     def __init__(self, recognizer: Spotter, open_stream: Callable[..., Any],
-                 name: str = "microphone", retry: float = 3.0) -> None:
+                 name: str = "microphone", retry: float = 3.0, muted_after: float = 5.0) -> None:
         super().__init__()
         self.recognizer = recognizer
         self.open_stream = open_stream
         self.name = name
         self.retry = retry
+        self.muted_after = muted_after
+        self.silent_for = 0.0  # seconds of digital silence in a row
+        self.muted = False
         self.audio: queue.Queue[AudioChunk | None] = queue.Queue()
         self.converter = Converter()  # blocks to 16 kHz mono, continuous across block edges
         self.overflows = 0
@@ -188,12 +196,25 @@ class MicSource(LiveSource):
                 continue
             if chunk is None:
                 return
+            self._check_muted(chunk)
             for event in self.recognizer.feed(self.converter.convert(chunk)):
                 # The recogniser counts audio, which pauses while a device is away; the session
                 # runs on the wall clock, so restamp the event with the time it was heard.
                 now = self.clock.now()
                 self.queue.put(replace(event, word_end=round(now - (event.emitted_at - event.word_end), 3),
                                        emitted_at=round(now, 3)))
+
+    def _check_muted(self, chunk: AudioChunk) -> None:
+        if len(chunk.samples) and int(np.abs(chunk.samples.astype(np.int32)).max()) > 1:
+            self.silent_for = 0.0
+            if self.muted:
+                self.muted = False
+                self._notice(Command.RESUME, f"({self.name} unmuted)")
+            return
+        self.silent_for += chunk.seconds
+        if not self.muted and self.silent_for >= self.muted_after:
+            self.muted = True
+            self._notice(Command.PAUSE, f"({self.name} muted)")
 
     def _reconnect(self) -> None:
         self._notice(Command.PAUSE, f"({self.name} lost)")
@@ -206,6 +227,7 @@ class MicSource(LiveSource):
             except Exception:  # noqa: S112 - still unplugged; PortAudio raises its own types
                 continue
             self.converter = Converter()  # the audio before the gap is not continued
+            self.silent_for, self.muted = 0.0, False
             self._notice(Command.RESUME, f"({self.name} back)")
             return
 
