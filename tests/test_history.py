@@ -184,3 +184,18 @@ def _png_pixels(path: Path):
     from voiceguide.speech.audio import np
 
     return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_a_session_shown_as_text_lines_its_columns_up_whatever_the_names():
+    from voiceguide.review import session_text
+
+    def move(name: str, status: str) -> dict:
+        return {"name": name, "status": status, "reps_done": 0, "reps_target": 3, "pain_at": None, "side": "both",
+                "pain_level": None}
+
+    shown = session_text({"id": "x", "routine_name": "Mine", "routine": "mine", "started": "2026-11-28T08:00:00+00:00",
+                          "duration": 60.0, "status": "stopped", "summary": "",
+                          "exercises": [move("Bridge", "stopped"), move("Side lying quadriceps stretch, both legs", "not_reached")]})
+    rows = shown.splitlines()[-2:]
+    assert rows[0].index("stopped") == rows[1].index("not_reached")
+    assert rows[1].index("not_reached") > rows[1].index("both legs") + len("both legs")

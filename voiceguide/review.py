@@ -53,6 +53,7 @@ def session_text(s: dict[str, Any]) -> str:
         s["summary"],
         "",
     ]
+    width = max((len(e["name"]) for e in s["exercises"]), default=0)  # names line up, however long
     for e in s["exercises"]:
         reps = f"{e['reps_done']}/{e['reps_target']} reps" if e["reps_target"] else ""
         pain = ""
@@ -64,7 +65,7 @@ def session_text(s: dict[str, Any]) -> str:
             side = f", {e['side']} side" if e["side"] != "both" else ""
             level = f", rated {e['pain_level']}/10" if e["pain_level"] is not None else ", not rated"
             pain = f"  pain at {where}{side}{level}"
-        lines.append(f"  {e['name']:<28} {e['status']:<12} {reps:<12}{pain}".rstrip())
+        lines.append(f"  {e['name']:<{width}}  {e['status']:<12} {reps:<12}{pain}".rstrip())
     return "\n".join(lines)
 
 
