@@ -636,7 +636,7 @@ def test_a_noise_that_begins_while_the_guide_is_silent_is_not_turned_down_with_i
     out = np.concatenate([canceller.process(c).samples for c in split(AudioChunk(heard, RECOGNIZER_RATE))])
     # The guide's second sentence, once its echo has been cancelled: what is left there is the
     # fan's noise, and the residual echo suppression must not take the fan down with it (it did,
-    # by 16 dB, when the noise was followed as the least left, rising 3 dB a second).
+    # by 14 dB, when the noise was followed as the least left, rising 3 dB a second).
     start = int((resumes + 0.5) * RECOGNIZER_RATE)
     speaking = slice(start, start + RECOGNIZER_RATE)
     left = np.mean(out[speaking].astype(np.float64) ** 2) / np.mean(fan[speaking] ** 2)
