@@ -86,17 +86,29 @@ def stereo_48k(samples: np.ndarray, tmp_path) -> np.ndarray:
     return read_wav(tmp_path / "48k.wav").samples.astype(np.float64)
 
 
+def session_in_background(routine, source, tmp_path):  # noqa: ANN001, ANN201
+    """A session listening to `source` on its own thread: (thread, log path, what the guide said)."""
+    log_path, out = tmp_path / "s.jsonl", io.StringIO()
+    thread = threading.Thread(target=Runner(Session(routine), PrintSpeaker(out=out), Journal(log_path), source).run)
+    thread.start()
+    return thread, log_path, out
+
+
+def logged_when_done(thread: threading.Thread, log_path) -> tuple[list[tuple[str, str]], str]:  # noqa: ANN001
+    """Once the session has ended: (type, text) of each logged event, and the session's status."""
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    log = read_log(log_path)
+    return [(e.type, getattr(e, "text", "")) for e in log.events], summarise(log)["status"]
+
+
 def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path):
     from voiceguide.corpus import Voice, speak
 
     device = FakeDevice()
     source = MicSource(build_recognizer("en", Config(), "pocketsphinx", announce=False), device.open,
                        name="fake mic", retry=0.2)
-    log_path = tmp_path / "s.jsonl"
-    out = io.StringIO()
-    runner = Runner(Session(small_routine), PrintSpeaker(out=out), Journal(log_path), source)
-    thread = threading.Thread(target=runner.run)
-    thread.start()
+    thread, log_path, out = session_in_background(small_routine, source, tmp_path)
     time.sleep(1.0)
     device.absent = 2
     # Once back, the microphone hears "stop", in 50 ms blocks of 48 kHz stereo.
@@ -104,14 +116,11 @@ def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path
     device.streams[-1].unplug()
     wait_for(lambda: "(fake mic back)" in log_path.read_text())
     assert device.attempts == 4  # the first open, two refusals, then success
-    thread.join(timeout=30)
-    assert not thread.is_alive()
-    log = read_log(log_path)
-    kinds = [(e.type, getattr(e, "text", "")) for e in log.events]
+    kinds, status = logged_when_done(thread, log_path)
     lost = kinds.index(("command", "(fake mic lost)"))
     back = kinds.index(("command", "(fake mic back)"))
     assert ("paused", "") in kinds[lost:back] and ("resumed", "") in kinds[back:]
-    assert summarise(log)["status"] == "stopped"
+    assert status == "stopped"
     assert "Paused." in out.getvalue() and "Resuming." in out.getvalue()
 
 
@@ -127,24 +136,17 @@ def test_a_muted_microphone_pauses_the_session_and_unmuting_resumes_it(small_rou
 
     source = MicSource(build_recognizer("en", Config(), "pocketsphinx", announce=False), open_stream,
                        name="fake mic", muted_after=0.5)
-    log_path = tmp_path / "s.jsonl"
-    out = io.StringIO()
-    runner = Runner(Session(small_routine), PrintSpeaker(out=out), Journal(log_path), source)
-    thread = threading.Thread(target=runner.run)
-    thread.start()
+    thread, log_path, _ = session_in_background(small_routine, source, tmp_path)
     time.sleep(1.0)
     streams[0].muted = True  # the button on the speakerphone
     wait_for(lambda: "(fake mic muted)" in log_path.read_text())
     streams[0].muted = False  # in time for the "stop" 4 s in
-    thread.join(timeout=30)
-    assert not thread.is_alive()
-    log = read_log(log_path)
-    kinds = [(e.type, getattr(e, "text", "")) for e in log.events]
+    kinds, status = logged_when_done(thread, log_path)
     muted = kinds.index(("command", "(fake mic muted)"))
     back = kinds.index(("command", "(fake mic unmuted)"))
     assert ("paused", "") in kinds[muted:back] and ("resumed", "") in kinds[back:]
     assert ("command", "stop") in kinds[back:]
-    assert summarise(log)["status"] == "stopped"
+    assert status == "stopped"
     assert len(streams) == 1  # nothing was unplugged
 
 
