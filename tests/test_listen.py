@@ -264,37 +264,38 @@ def test_a_pain_rating_said_aloud_is_heard_in_a_wav_driven_session(cache, tmp_pa
     assert twist["status"] == "completed" and twist["started"] > 20.0
 
 
+def commands_heard_with_a_fan(cache: Path, tmp_path: Path, dbfs: float, on_at: int = 0, floor: bool = False) -> list[str]:
+    """What a WAV-driven si-joint session (the guide's echo at -6 dB) logs of a person's ouch, four,
+    next and stop, with pink noise at `dbfs` from `on_at` seconds on (and a microphone's faint
+    floor under it all, if `floor`)."""
+    said = [(60.2, "ouch"), (64.4, "four"), (75.5, "next"), (101.3, "stop")]
+    words = np.concatenate([said_at(said, Voice("flite:kal16", 160), cache), silence(3.0)])
+    fan = noise("pink", len(words), seed=3) * 10 ** (dbfs / 20) * 32768
+    fan[: on_at * RECOGNIZER_RATE] = 0.0
+    heard = dither(words + fan) if floor else np.round(words + fan).astype(np.int16)
+    write_wav(tmp_path / "said.wav", AudioChunk(heard, RECOGNIZER_RATE))
+    result = run_cli("run", "si-joint", "--input", f"wav:{tmp_path / 'said.wav'}", "--voice", "print",
+                     "--echo-gain", "-6", "--log-dir", str(tmp_path / "logs"))
+    assert result.returncode == 0, result.stderr
+    return [x["text"] for x in log_lines(tmp_path / "logs") if x["type"] == "command"]
+
+
 def test_a_pain_rating_said_as_the_guide_stops_is_heard_over_a_fans_noise(cache, tmp_path):
     # The guide's echo is cancelled, and with it the room's noise was turned down while it talked.
     # Back when the guide stopped, that noise passed for speech for seconds: "four", said just
     # after "How bad is the pain, from zero to ten?", was lost, and so was "next".
-    said = [(60.2, "ouch"), (64.4, "four"), (75.5, "next"), (101.3, "stop")]
-    words = np.concatenate([said_at(said, Voice("flite:kal16", 160), cache), silence(3.0)])
-    fan = noise("pink", len(words), seed=3) * 10 ** (-55 / 20) * 32768  # -55 dBFS, 25 dB under the words
-    write_wav(tmp_path / "said.wav", AudioChunk(np.round(words + fan).astype(np.int16), RECOGNIZER_RATE))
-    result = run_cli("run", "si-joint", "--input", f"wav:{tmp_path / 'said.wav'}", "--voice", "print",
-                     "--echo-gain", "-6", "--log-dir", str(tmp_path / "logs"))
-    assert result.returncode == 0, result.stderr
-    log = log_lines(tmp_path / "logs")
-    assert [x["text"] for x in log if x["type"] == "command"] == ["ouch", "four", "next", "stop"]
+    # -55 dBFS: 25 dB under the words.
+    assert commands_heard_with_a_fan(cache, tmp_path, -55) == ["ouch", "four", "next", "stop"]
 
 
 def test_a_fan_switched_on_mid_session_does_not_make_the_guides_own_words_commands(cache, tmp_path):
     # The echo canceller learns in a quiet room how far it weakens the guide's voice (43 dB here).
     # A fan at -45 dBFS then leaves far less cancelled in every block; taken for a person talking
     # over the guide, those blocks were kept from that estimate, which stayed at 43 dB. The guide's
-    # residue then stood far above what was expected of it, and its own words were obeyed: three
-    # false pains, "go ahead", "where am i" and more.
-    said = [(60.2, "ouch"), (64.4, "four"), (75.5, "next"), (101.3, "stop")]
-    words = np.concatenate([said_at(said, Voice("flite:kal16", 160), cache), silence(3.0)])
-    fan = noise("pink", len(words), seed=3) * 10 ** (-45 / 20) * 32768
-    fan[: 45 * RECOGNIZER_RATE] = 0.0
-    write_wav(tmp_path / "said.wav", AudioChunk(dither(words + fan), RECOGNIZER_RATE))
-    result = run_cli("run", "si-joint", "--input", f"wav:{tmp_path / 'said.wav'}", "--voice", "print",
-                     "--echo-gain", "-6", "--log-dir", str(tmp_path / "logs"))
-    assert result.returncode == 0, result.stderr
+    # residue then stood far above what was expected of it, and its own words were obeyed: a false
+    # pain ("ow"), "go ahead", "where am i" and two numbers.
     # "stop", said over the guide's words, is lost in this much noise, as with the fan on from the start.
-    assert [x["text"] for x in log_lines(tmp_path / "logs") if x["type"] == "command"] == ["ouch", "four", "next"]
+    assert commands_heard_with_a_fan(cache, tmp_path, -45, on_at=45, floor=True) == ["ouch", "four", "next"]
 
 
 @pytest.mark.xfail(strict=True, reason="this 'ouch' comes out as \"i'm done\", which is stop; 65c31df heard it so too")
@@ -431,6 +432,11 @@ GUIDE_SAYS = ["Welcome. Today we will do six moves for your SI joint.", "Start p
               "Let your spine go back to neutral, and relax your shoulders.", "Now slide one heel along the floor."]
 
 
+def voiced_loudness(samples: np.ndarray) -> float:
+    """RMS of the samples louder than a faint floor: how loud a voice is, leaving its pauses out."""
+    return float(np.sqrt(np.mean(samples[np.abs(samples) > 200].astype(np.float64) ** 2)))
+
+
 def guide_at_the_microphone(cache: Path):  # noqa: ANN201
     """The guide's sentences as played (a Playback), and as a microphone beside the speaker hears
     them: 0 dB, 30 ms late, with a second of quiet after."""
@@ -459,9 +465,8 @@ def guide_over(person: np.ndarray | None, under: int, cache: Path, volume: float
     if person is not None:
         start = reference.pieces[under][0] + 0.5
         sentence = reference.pieces[under][1]
-        loudness = lambda x: np.sqrt(np.mean(x[np.abs(x) > 200].astype(np.float64) ** 2))  # noqa: E731
         i = int(start * RECOGNIZER_RATE)
-        mic[i : i + len(person)] += person * loudness(sentence) / loudness(person)
+        mic[i : i + len(person)] += person * voiced_loudness(sentence) / voiced_loudness(person)
         word_end = start + len(person) / RECOGNIZER_RATE
     recognizer = build_recognizer("en", Config(), "pocketsphinx", announce=False)
     recognizer.canceller = EchoCanceller(reference)
@@ -662,9 +667,8 @@ def test_a_command_over_the_guide_is_heard_after_the_loudspeaker_is_turned_down(
     mic[turned:] *= 10 ** (-3 / 20)
     start, sentence = sentences[11][0] + 0.5, sentences[11][1].samples
     person = speak("stop", Voice("flite:awb", 170, 20), cache).astype(np.float64)
-    loudness = lambda x: np.sqrt(np.mean(x[np.abs(x) > 200].astype(np.float64) ** 2))  # noqa: E731
     i = int(start * RECOGNIZER_RATE)
-    mic[i : i + len(person)] += person * loudness(sentence) * 10 ** (-3 / 20) / loudness(person)
+    mic[i : i + len(person)] += person * voiced_loudness(sentence) * 10 ** (-3 / 20) / voiced_loudness(person)
     playback = Playback()
     recognizer = build_recognizer("en", Config(), "pocketsphinx", announce=False)
     recognizer.canceller = EchoCanceller(playback)

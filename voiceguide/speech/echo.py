@@ -147,7 +147,6 @@ class EchoCanceller:
         self.pending_start = 0.0
         self.overlap = 0.0  # how long something else has been heard over the guide's speech (see OVERLAP_FITS)
         self.changing: deque[float] = deque(maxlen=600)  # ends of recent blocks heard while the path seemed to change
-        self.noise = math.inf  # energy of a block of the room's noise (see NOISE_WINDOW)
         self.noise_recent: deque[float] = deque(maxlen=self.SMOOTH)
         self.noise_smoothed: deque[float] = deque(maxlen=self.NOISE_WINDOW)
         self.talking_blocks = 0
@@ -270,7 +269,11 @@ class EchoCanceller:
             return
         self.noise_recent.append(left)
         self.noise_smoothed.append(sum(self.noise_recent) / len(self.noise_recent))
-        self.noise = min(self.noise_smoothed)
+
+    @property
+    def noise(self) -> float:
+        """Energy of a block of the room's noise (see NOISE_WINDOW); infinite before any is heard."""
+        return min(self.noise_smoothed, default=math.inf)
 
     def _echo(self, weights: np.ndarray) -> np.ndarray:
         return np.fft.irfft((weights * self.spectra).sum(axis=0), 2 * self.BLOCK)[self.BLOCK :]
