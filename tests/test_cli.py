@@ -198,3 +198,13 @@ def test_doctor_names_a_configured_device_that_matches_nothing(monkeypatch, tmp_
     assert ("FIX audio input: no audio input device matches 'jabra' (audio.input_device in config.yaml). "
             "Devices: USB Speakerphone: Audio (hw:1,0); until then a session uses typed commands") in out
     assert "OK  audio output: USB Speakerphone: Audio (hw:1,0)" in out
+    # Found, but a Bluetooth headset in its hands-free profile: 8 kHz, a telephone's band.
+    headset = {"name": "Bluetooth Headset (hands-free)", "max_input_channels": 1, "max_output_channels": 1,
+               "default_samplerate": 8000.0}
+    monkeypatch.setitem(sys.modules, "sounddevice", types.SimpleNamespace(query_devices=lambda: [headset]))
+    (tmp_path / "config.yaml").write_text("audio:\n  input_device: headset\n")
+    assert cli.main(["--config", str(tmp_path / "config.yaml"), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert ("FIX audio input: Bluetooth Headset (hands-free): telephone-band sound (8000 Hz audio, with nothing "
+            "above 4000 Hz): commands are misheard far more often.") in out
+    assert "OK  audio output: Bluetooth Headset (hands-free)" in out

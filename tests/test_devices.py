@@ -26,6 +26,7 @@ class FakeStream:
     def __init__(self, deliver, overflowed, say: np.ndarray | None = None, say_at: float = 1.0) -> None:
         self.active = True
         self.muted = False  # the device's own mute: it sends digital silence
+        self.overflow_blocks: set[int] = set()  # blocks before which audio was lost (the computer too busy)
         self.deliver, self.overflowed = deliver, overflowed
         self.say, self.say_at = say, say_at
         threading.Thread(target=self._run, daemon=True).start()
@@ -40,6 +41,8 @@ class FakeStream:
         for start in range(0, len(audio), 2400 * 2):
             if not self.active:
                 return
+            if start // (2400 * 2) in self.overflow_blocks:
+                self.overflowed()
             block = audio[start : start + 2400 * 2]
             self.deliver(np.zeros_like(block) if self.muted else block, 48000, 2)
             time.sleep(0.05)
@@ -148,6 +151,27 @@ def test_a_muted_microphone_pauses_the_session_and_unmuting_resumes_it(small_rou
     assert ("command", "stop") in kinds[back:]
     assert status == "stopped"
     assert len(streams) == 1  # nothing was unplugged
+
+
+def test_input_overflows_are_logged_and_the_session_goes_on(small_routine, tmp_path):
+    from voiceguide.corpus import Voice, speak
+
+    stop = stereo_48k(speak("stop", Voice("en-us", 150), tmp_path), tmp_path)
+    streams: list[FakeStream] = []
+
+    def open_stream(deliver, overflowed) -> FakeStream:
+        streams.append(FakeStream(deliver, overflowed, say=stop, say_at=3.0))
+        streams[-1].overflow_blocks = {10, 11, 12, 30}  # 0.5 s in, three in a row, then one more at 1.5 s
+        return streams[-1]
+
+    source = MicSource(build_recognizer("en", Config(), "pocketsphinx", announce=False), open_stream, name="fake mic")
+    thread, log_path, _ = session_in_background(small_routine, source, tmp_path)
+    kinds, status = logged_when_done(thread, log_path)
+    notices = [e.message for e in read_log(log_path).events if e.type == "notice"]
+    # Told once in a minute, with the count when first told; the later one waits for the next minute.
+    assert len(notices) == 1 and notices[0].startswith("fake mic: ") and " input overflows so far" in notices[0]
+    assert source.overflows == 4
+    assert ("command", "stop") in kinds and status == "stopped"
 
 
 class FakeSoundDevice:

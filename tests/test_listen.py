@@ -264,6 +264,33 @@ def test_a_pain_rating_said_aloud_is_heard_in_a_wav_driven_session(cache, tmp_pa
     assert twist["status"] == "completed" and twist["started"] > 20.0
 
 
+def test_telephone_band_sound_is_named_in_the_log_and_the_session_goes_on(cache, tmp_path):
+    """A Bluetooth headset or speakerphone in its hands-free profile sends 8 kHz sound, which a
+    sound server may take up to 48 kHz: the model, trained on 16 kHz speech, then mishears."""
+    routine = tmp_path / "small.yaml"
+    routine.write_text(SMALL_ROUTINE)
+    said = [(10.0, "ouch"), (14.0, "seven"), (20.0, "next")]
+    audio = np.concatenate([said_at(said, PERSON, cache), silence(5.0)])
+    room = noise("pink", len(audio), seed=3) * 10 ** (-55 / 20) * 32768  # a quiet room's hum
+    write_wav(tmp_path / "wide.wav", AudioChunk(dither(audio + room), RECOGNIZER_RATE))
+    recordings = {"wide.wav": None, "at8k.wav": "8000 Hz audio, with nothing above 4000 Hz",
+                  "via48k.wav": "almost nothing above 4 kHz"}
+    subprocess.run(["sox", str(tmp_path / "wide.wav"), "-r", "8000", str(tmp_path / "at8k.wav")], check=True)
+    subprocess.run(["sox", str(tmp_path / "at8k.wav"), "-r", "48000", str(tmp_path / "via48k.wav")], check=True)
+    for name, finding in recordings.items():
+        logs = tmp_path / f"logs-{name}"
+        result = run_cli("run", str(routine), "--input", f"wav:{tmp_path / name}", "--voice", "print", "--log-dir", str(logs))
+        assert result.returncode == 0, result.stderr
+        notices = [line["message"] for line in log_lines(logs) if line["type"] == "notice"]
+        if finding is None:
+            assert notices == [] and "telephone-band" not in result.stderr
+            continue
+        assert notices == [f"{name}: telephone-band sound ({finding}" + notices[0].split(finding, 1)[1]], notices
+        assert "Bluetooth profile (wideband, mSBC)" in notices[0] and notices[0] in result.stderr
+        # Told, not stopped: the session goes on and is logged to its end.
+        assert log_lines(logs)[-1]["type"] == "session_end"
+
+
 def commands_heard_with_a_fan(cache: Path, tmp_path: Path, dbfs: float, on_at: int = 0, floor: bool = False) -> list[str]:
     """What a WAV-driven si-joint session (the guide's echo at -6 dB) logs of a person's ouch, four,
     next and stop, with pink noise at `dbfs` from `on_at` seconds on (and a microphone's faint

@@ -102,14 +102,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # --- listen -----------------------------------------------------------------------------
 def cmd_listen(args: argparse.Namespace) -> int:
-    from voiceguide.speech.audio import WavFile
+    from voiceguide.speech.audio import Converter, WavFile
     from voiceguide.speech.listening import build_recognizer, listen_file
     from voiceguide.speech.recognizer import energy
 
     config = _config(args)
     wav = WavFile.open(args.path)  # fails early, naming the file, if it is not a WAV
     recognizer = build_recognizer(args.language or config.language, config, args.engine)
-    events = listen_file(args.path, recognizer)
+    converter = Converter()
+    events = listen_file(args.path, recognizer, converter)
+    if finding := converter.band.take():
+        print(f"voiceguide: {args.path}: {finding}", file=sys.stderr)
     for event in events:
         if args.json:
             print(json.dumps(event.to_dict(), ensure_ascii=False))
@@ -301,6 +304,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Checks each part a session needs; prints OK or what to fix. Exit 1 if anything is missing."""
     from voiceguide.devices import audio_devices, pick_device
     from voiceguide.models import choose_engine
+    from voiceguide.speech.audio import BandCheck
     from voiceguide.speech.tts import Renderer
 
     config = _config(args)
@@ -316,11 +320,17 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         # The device a session would open: a name in config.yaml that matches nothing is as
         # good as no device at all.
         try:
-            report_line(True, f"audio {kind}", pick_device(kind, getattr(config.audio, f"{kind}_device"))["name"])
+            device = pick_device(kind, getattr(config.audio, f"{kind}_device"))
         except UserError as exc:
             advice = ("" if audio_devices(kind)[0] else
                       f"; plug in a USB {what} or speakerphone and see `voiceguide devices`")
             report_line(False, f"audio {kind}", f"{exc}{advice}; until then a session uses {fallback}")
+            continue
+        band = BandCheck()  # a microphone opened at a telephone rate is heard with a band missing
+        if kind == "input":
+            band.hear_rate(int(device["default_samplerate"]))
+        finding = band.take()
+        report_line(finding is None, f"audio {kind}", device["name"] + (f": {finding}" if finding else ""))
     try:
         seconds = Renderer(config.language, config.voice_rate).render("ready").seconds
         report_line(True, "speech output", f"pyttsx3 renders speech ({seconds:.2f} s for one word)")

@@ -107,6 +107,16 @@ def reverb(samples: np.ndarray, percent: int = 50) -> np.ndarray:
     return wet[::2] if len(wet) > len(samples) * 1.5 else wet  # SoX reverb may widen to stereo
 
 
+def telephone(samples: np.ndarray) -> np.ndarray:
+    """As an 8 kHz device delivers it (a Bluetooth headset in its hands-free profile; SoX
+    band-limits and resamples), converted back to 16 kHz as a session converts a microphone's."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "wide.wav", Path(tmp) / "narrow.wav"
+        write_wav(src, AudioChunk(samples, RECOGNIZER_RATE))
+        subprocess.run(["sox", "-q", "-R", str(src), "-r", "8000", str(dst)], check=True, capture_output=True)
+        return to_recognizer_format(read_wav(dst)).samples
+
+
 @dataclass(frozen=True)
 class Placed:
     """An utterance placed in a stream: what was said and where, in seconds."""

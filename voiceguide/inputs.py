@@ -1,7 +1,8 @@
 """Command sources for the runner: timed scripts and the keyboard.
 
 Protocol: poll(until) returns the next CommandEvent heard no later than `until` (session
-seconds; None: whenever it comes), None when there is none by then, or END_OF_INPUT.
+seconds; None: whenever it comes), a Notice of trouble with the sound itself (for the log),
+None when there is none by then, or END_OF_INPUT.
 Virtual sources (script, WAV) never wait; real ones block until `until` on the real clock.
 """
 
@@ -15,6 +16,7 @@ from typing import Protocol, TextIO
 
 from voiceguide.clock import RealClock, VirtualClock
 from voiceguide.commands import Command, CommandEvent, parse
+from voiceguide.events import Notice
 from voiceguide.yamlfile import FileError
 
 
@@ -24,7 +26,7 @@ class _End:
 
 
 END_OF_INPUT = _End()
-Polled = CommandEvent | None | _End
+Polled = CommandEvent | Notice | None | _End
 
 
 class CommandSource(Protocol):
@@ -104,7 +106,7 @@ class LiveSource:
 
     def __init__(self) -> None:
         self.clock = RealClock()
-        self.queue: queue.Queue[CommandEvent | _End] = queue.Queue()
+        self.queue: queue.Queue[CommandEvent | Notice | _End] = queue.Queue()
 
     def poll(self, until: float | None) -> Polled:
         timeout = None if until is None else max(0.0, until - self.clock.now())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 from dataclasses import dataclass, field
 
 from voiceguide.commands import Command, CommandEvent, says_number
@@ -76,6 +77,10 @@ class Runner:
                 elif item is None:
                     if due is not None:
                         self._advance(max(due, self.source.now()))
+                elif isinstance(item, Notice):
+                    self._advance(item.t)
+                    self.journal.write(Notice(self.now, item.message))
+                    print(f"voiceguide: {item.message}", file=sys.stderr, flush=True)
                 elif isinstance(item, CommandEvent):
                     self._advance(item.emitted_at)
                     if own_words(item, self.spoken[-4:], self.echo_threshold):

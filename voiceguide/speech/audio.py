@@ -177,6 +177,71 @@ def to_recognizer_format(chunk: AudioChunk) -> AudioChunk:
     return AudioChunk(np.concatenate([head.samples, converter.flush().samples]), RECOGNIZER_RATE, 1, chunk.timestamp)
 
 
+class BandCheck:
+    """Whether a source's sound reaches as high as the recogniser's model listens.
+
+    PocketSphinx's English model was trained on 16 kHz speech and listens up to 6.8 kHz. A
+    telephone-band source has nothing above about 4 kHz: a Bluetooth headset or speakerphone in
+    its hands-free profile (8 kHz), an 8 kHz recording, or either taken up to 48 kHz by a sound
+    server. The model then mishears, with confidence: "pain" as "i'm done", "pause" as "ow"
+    (scripts/bench_listen.py, condition "clean, 8 kHz device"). No setting of the model puts the
+    missing band back, so the person is told, once.
+
+    A rate under 16 kHz says so at once. Otherwise the first 5 s of sound decide: in the
+    benchmark's clean speech, 4.3-7.5 kHz stood 12-22 dB under 0.3-3.4 kHz (less in noise or a
+    room); through an 8 kHz channel, 46-57 dB under it.
+    """
+
+    NARROW = -35.0  # dB of the upper band under the speech band that is no upper band at all
+    ENOUGH = 5.0  # seconds of sound to decide on: a single voiced word ("ow") can stand 49 dB under
+    QUIET = -60.0  # dBFS: a frame under this is silence, not sound
+    FRAME = 0.032  # seconds of audio per spectrum
+
+    def __init__(self) -> None:
+        self.upper = self.speech = 0.0  # summed power in the two bands over the frames of sound
+        self.heard = 0.0  # seconds of sound so far
+        self.decided = False
+        self.finding: str | None = None  # what is missing, once known; taken by take()
+
+    def hear(self, chunk: AudioChunk) -> None:
+        if self.decided or not len(chunk.samples):
+            return
+        if chunk.rate < RECOGNIZER_RATE:
+            self.hear_rate(chunk.rate)
+            return
+        mono = chunk.samples.astype(np.float64).reshape(-1, chunk.channels).mean(axis=1)
+        n = int(chunk.rate * self.FRAME)
+        frames = mono[: len(mono) // n * n].reshape(-1, n)
+        loud = frames[10 * np.log10(np.mean(frames**2, axis=1) / 32768**2 + 1e-12) > self.QUIET]
+        if not len(loud):
+            return
+        power = np.abs(np.fft.rfft(loud * np.hanning(n), axis=1)) ** 2
+        hz = np.fft.rfftfreq(n, 1 / chunk.rate)
+        self.upper += float(power[:, (hz > 4300) & (hz < 7500)].sum())
+        self.speech += float(power[:, (hz > 300) & (hz < 3400)].sum())
+        self.heard += len(loud) * self.FRAME
+        if self.heard >= self.ENOUGH:
+            under = 10 * np.log10(max(self.upper, 1e-9) / max(self.speech, 1e-9))
+            self._decide(f"almost nothing above 4 kHz, {-under:.0f} dB under the speech band"
+                         if under < self.NARROW else None)
+
+    def hear_rate(self, rate: int) -> None:
+        """What a rate alone tells, as of a device not yet opened."""
+        if rate < RECOGNIZER_RATE:
+            self._decide(f"{rate} Hz audio, with nothing above {rate // 2} Hz")
+
+    def _decide(self, finding: str | None) -> None:
+        self.decided = True
+        if finding:
+            self.finding = (f"telephone-band sound ({finding}): commands are misheard far more often. Use a "
+                            "microphone, or a Bluetooth profile (wideband, mSBC), that records at 16 kHz or more.")
+
+    def take(self) -> str | None:
+        """What is missing, the first time it is asked after it became known; then None."""
+        finding, self.finding = self.finding, None
+        return finding
+
+
 class Converter:
     """Downmix to mono and resample to 16 kHz, chunk by chunk, as if the stream were one clip.
 
@@ -184,7 +249,8 @@ class Converter:
     filter in and out at every block edge and round each block's length, a 20 Hz buzz and a
     drifting clock. So the filter's history and the resampler's position carry over.
     Resampling is linear interpolation after a low-pass filter (when downsampling), which
-    keeps the speech band. A change of rate or channel count starts afresh.
+    keeps the speech band. A change of rate or channel count starts afresh. `band` checks the
+    sound as it comes, before conversion.
     """
 
     TAPS = 31  # low-pass filter length; it delays its output by TAPS // 2 input samples
@@ -192,6 +258,7 @@ class Converter:
     def __init__(self) -> None:
         self.rate = self.channels = self.made = 0
         self.t0 = 0.0
+        self.band = BandCheck()
 
     def _start(self, rate: int, channels: int, timestamp: float) -> None:
         self.rate, self.channels, self.t0 = rate, channels, timestamp
@@ -207,6 +274,7 @@ class Converter:
     def convert(self, chunk: AudioChunk) -> AudioChunk:
         if (chunk.rate, chunk.channels) != (self.rate, self.channels):
             self._start(chunk.rate, chunk.channels, chunk.timestamp)
+        self.band.hear(chunk)
         mono = chunk.samples.astype(np.float64)
         if chunk.channels > 1:
             mono = mono.reshape(-1, chunk.channels).mean(axis=1)

@@ -20,6 +20,7 @@ from voiceguide.atomic import write_atomically
 from voiceguide.clock import VirtualClock
 from voiceguide.commands import Command, CommandEvent
 from voiceguide.config import Config
+from voiceguide.events import Notice
 from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
 from voiceguide.models import choose_engine
 from voiceguide.speech.audio import AudioChunk, Converter, WavFile, split
@@ -75,13 +76,14 @@ def keep_listener(recognizer: Spotter, path: Path) -> None:
         write_atomically(path, json.dumps({"engine": recognizer.decoder.name, "learned": learned}).encode())
 
 
-def wav_chunks(path: Path) -> Iterator[AudioChunk]:
-    """A WAV file as 16 kHz mono chunks, timestamped by audio position, read a block at a time.
-    A file that is not a readable WAV is refused here, before any audio is used."""
+def wav_chunks(path: Path, converter: Converter | None = None) -> Iterator[AudioChunk]:
+    """A WAV file as 16 kHz mono chunks, timestamped by audio position, read a block at a time
+    (through `converter`, whose band check then tells of the file's sound). A file that is not a
+    readable WAV is refused here, before any audio is used."""
     wav = WavFile.open(path)
+    converter = converter or Converter()
 
     def chunks() -> Iterator[AudioChunk]:
-        converter = Converter()
         for block in wav.blocks():
             yield from split(converter.convert(block))
         yield from split(converter.flush())
@@ -89,9 +91,9 @@ def wav_chunks(path: Path) -> Iterator[AudioChunk]:
     return chunks()
 
 
-def listen_file(path: Path, recognizer: Spotter) -> list[CommandEvent]:
+def listen_file(path: Path, recognizer: Spotter, converter: Converter | None = None) -> list[CommandEvent]:
     events: list[CommandEvent] = []
-    for chunk in wav_chunks(path):
+    for chunk in wav_chunks(path, converter):
         events += recognizer.feed(chunk)
     return events + recognizer.finish()
 
@@ -100,12 +102,14 @@ class WavSource:
     """Commands heard in a WAV file; the session clock is the audio consumed."""
 
     def __init__(self, path: Path, recognizer: Spotter, echo: EchoTap | None = None) -> None:
-        self.chunks = wav_chunks(path)
+        self.name = path.name
+        self.converter = Converter()
+        self.chunks = wav_chunks(path, self.converter)
         self.held: AudioChunk | None = None  # read, but not yet due
         self.recognizer = recognizer
         self.echo = echo  # the guide's own voice, mixed in as a microphone beside the speaker hears it
         self.clock = VirtualClock()
-        self.ready: list[CommandEvent] = []
+        self.ready: list[CommandEvent | Notice] = []
         self.done = False
 
     def poll(self, until: float | None) -> Polled:
@@ -123,6 +127,8 @@ class WavSource:
                 return None
             self.ready += self.recognizer.feed(self.echo.mix(chunk) if self.echo else chunk)
             self.clock.advance(chunk.end)
+            if finding := self.converter.band.take():
+                self.ready.append(Notice(self.clock.now(), f"{self.name}: {finding}"))
         return self.ready.pop(0)
 
     def now(self) -> float:
@@ -137,6 +143,9 @@ class WavSource:
 
 def wav_source(path: Path, language: str, config: Config, engine: str | None) -> WavSource:
     return WavSource(path, build_recognizer(language, config, engine))
+
+
+OVERFLOWS_EVERY = 60.0  # seconds: input overflows are logged at most this often
 
 
 class MicSource(LiveSource):
@@ -166,6 +175,8 @@ class MicSource(LiveSource):
         self.audio: queue.Queue[AudioChunk | None] = queue.Queue()
         self.converter = Converter()  # blocks to 16 kHz mono, continuous across block edges
         self.overflows = 0
+        self.overflows_told = 0  # how many of them the log has been told of
+        self.told_at = -math.inf
         self.closed = False
         self.stream = open_stream(self._heard_audio, self._overflowed)
         threading.Thread(target=self._decode, daemon=True, name="recogniser").start()
@@ -197,12 +208,25 @@ class MicSource(LiveSource):
             if chunk is None:
                 return
             self._check_muted(chunk)
+            self._tell_of_trouble()
             for event in self.recognizer.feed(self.converter.convert(chunk)):
                 # The recogniser counts audio, which pauses while a device is away; the session
                 # runs on the wall clock, so restamp the event with the time it was heard.
                 now = self.clock.now()
                 self.queue.put(replace(event, word_end=round(now - (event.emitted_at - event.word_end), 3),
                                        emitted_at=round(now, 3)))
+
+    def _tell_of_trouble(self) -> None:
+        """Log what is wrong with the sound itself: overflows (a moment of audio lost each, when
+        the computer is too busy to take it in time), at most once a minute; and a telephone-band
+        device (see BandCheck)."""
+        now = self.clock.now()
+        if self.overflows > self.overflows_told and now - self.told_at >= OVERFLOWS_EVERY:
+            self.overflows_told, self.told_at = self.overflows, now
+            self.queue.put(Notice(now, f"{self.name}: {self.overflows} input overflows so far, a moment of sound "
+                                       "lost each time; the computer is too busy to take the audio in time."))
+        if finding := self.converter.band.take():
+            self.queue.put(Notice(now, f"{self.name}: {finding}"))
 
     def _check_muted(self, chunk: AudioChunk) -> None:
         if len(chunk.samples) and int(np.abs(chunk.samples.astype(np.int32)).max()) > 1:
