@@ -151,6 +151,8 @@ def test_a_muted_microphone_pauses_the_session_and_unmuting_resumes_it(small_rou
     assert ("command", "stop") in kinds[back:]
     assert status == "stopped"
     assert len(streams) == 1  # nothing was unplugged
+    # For whoever reviews the session: the device's doings, apart from the person's commands.
+    assert [n["message"] for n in summarise(read_log(log_path))["notes"]] == ["fake mic muted", "fake mic unmuted"]
 
 
 def test_input_overflows_are_logged_and_the_session_goes_on(small_routine, tmp_path):

@@ -287,8 +287,10 @@ def test_telephone_band_sound_is_named_in_the_log_and_the_session_goes_on(cache,
             continue
         assert notices == [f"{name}: telephone-band sound ({finding}" + notices[0].split(finding, 1)[1]], notices
         assert "Bluetooth profile (wideband, mSBC)" in notices[0] and notices[0] in result.stderr
-        # Told, not stopped: the session goes on and is logged to its end.
+        # Told, not stopped: the session goes on and is logged to its end; its review shows it.
         assert log_lines(logs)[-1]["type"] == "session_end"
+        shown = run_cli("log", "--log-dir", str(logs), "show", "last").stdout
+        assert f"Notes:\n    0:00  {notices[0]}" in shown
 
 
 def commands_heard_with_a_fan(cache: Path, tmp_path: Path, dbfs: float, on_at: int = 0, floor: bool = False) -> list[str]:

@@ -140,6 +140,7 @@ def summarise(log: SessionLog) -> dict[str, Any]:
         entries[item["id"]] = _entry(item["id"], item.get("name", item["id"]))
     status, summary, ended_at = "incomplete", "", None
     pains: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []  # what happened to the equipment: a microphone lost, muted, telephone-band
     commands = 0
     for event in log.events:
         if isinstance(event, ev.ExerciseStarted):
@@ -169,6 +170,10 @@ def summarise(log: SessionLog) -> dict[str, Any]:
             entries[event.exercise]["pain_level"] = event.level
         elif isinstance(event, ev.CommandHeard):
             commands += 1
+            if event.text.startswith("(") and event.text.endswith(")"):  # said by the equipment, not the person
+                notes.append({"t": event.t, "message": event.text[1:-1]})
+        elif isinstance(event, ev.Notice):
+            notes.append({"t": event.t, "message": event.message})
         elif isinstance(event, ev.SessionEnded):
             status, summary, ended_at = event.status, event.summary, event.t
     exercises = list(entries.values())
@@ -187,6 +192,7 @@ def summarise(log: SessionLog) -> dict[str, Any]:
         "total": len(exercises),
         "commands": commands,
         "pains": pains,
+        "notes": notes,
         "exercises": exercises,
         "warnings": log.warnings,
     }

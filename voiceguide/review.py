@@ -66,6 +66,8 @@ def session_text(s: dict[str, Any]) -> str:
             level = f", rated {e['pain_level']}/10" if e["pain_level"] is not None else ", not rated"
             pain = f"  pain at {where}{side}{level}"
         lines.append(f"  {e['name']:<{width}}  {e['status']:<12} {reps:<12}{pain}".rstrip())
+    if s.get("notes"):
+        lines += ["", "Notes:"] + [f"  {_clock(n['t']):>6}  {n['message']}" for n in s["notes"]]
     return "\n".join(lines)
 
 
