@@ -171,8 +171,11 @@ def write_wav(path: Path, chunk: AudioChunk) -> None:
 
 
 def to_recognizer_format(chunk: AudioChunk) -> AudioChunk:
-    """A whole clip as 16 kHz mono (see Converter)."""
-    converter = Converter()
+    """A whole clip of speech made here (the guide's rendered voice, a test's) as 16 kHz mono
+    (see Converter). Such a clip has no offset to take off; and taken off the guide's voice, the
+    reference of the echo canceller, it would make the echo path that filter's inverse, which no
+    canceller's filter of 240 ms can follow."""
+    converter = Converter(remove_offset=False)
     head = converter.convert(chunk)
     return AudioChunk(np.concatenate([head.samples, converter.flush().samples]), RECOGNIZER_RATE, 1, chunk.timestamp)
 
@@ -251,14 +254,23 @@ class Converter:
     Resampling is linear interpolation after a low-pass filter (when downsampling), which
     keeps the speech band. A change of rate or channel count starts afresh. `band` checks the
     sound as it comes, before conversion.
+
+    The output has no DC offset: the mean of the last DC_SECONDS is taken off each sample. Some
+    microphones (I2S MEMS boards, cheap USB ones) sit thousands of steps off zero, and the
+    listener's loudness measures took that for a loud room: at an offset of 3000 (-21 dBFS),
+    each voice's first command went unheard. Speech and noise above a few hertz pass unchanged.
     """
+
+    DC_SECONDS = 0.25
 
     TAPS = 31  # low-pass filter length; it delays its output by TAPS // 2 input samples
 
-    def __init__(self) -> None:
+    def __init__(self, remove_offset: bool = True) -> None:
         self.rate = self.channels = self.made = 0
         self.t0 = 0.0
         self.band = BandCheck()
+        self.dc_window = int(self.DC_SECONDS * RECOGNIZER_RATE) if remove_offset else 0
+        self.recent = np.zeros(self.dc_window)  # the last output samples before the offset came off
 
     def _start(self, rate: int, channels: int, timestamp: float) -> None:
         self.rate, self.channels, self.t0 = rate, channels, timestamp
@@ -280,18 +292,25 @@ class Converter:
             mono = mono.reshape(-1, chunk.channels).mean(axis=1)
         self.taken += len(mono)
         if chunk.rate == RECOGNIZER_RATE:
-            return self._made(_to_int16(mono))
+            return self._made(mono)
         return self._made(self._resample(self._filter(mono), final=False))
 
     def flush(self) -> AudioChunk:
         """The last samples of a clip: what the filter and the resampler still hold."""
         if not self.rate or self.rate == RECOGNIZER_RATE:
-            return self._made(np.zeros(0, np.int16))
+            return self._made(np.zeros(0))
         tail = self._filter(np.zeros(self.TAPS // 2)) if self.kernel is not None else np.zeros(0)
         return self._made(self._resample(tail, final=True))
 
     def _made(self, samples: np.ndarray) -> AudioChunk:
-        """Output samples, timestamped where they fall in the converted stream."""
+        """Output samples (float), without their offset, timestamped where they fall in the converted stream."""
+        if self.dc_window:
+            joined = np.concatenate([self.recent, samples])
+            sums = np.cumsum(joined)
+            window = sums[self.dc_window :] - sums[: len(samples)]  # each sample's last dc_window, itself included
+            self.recent = joined[len(joined) - self.dc_window :]
+            samples = samples - window / self.dc_window
+        samples = _to_int16(samples)
         chunk = AudioChunk(samples, RECOGNIZER_RATE, 1, self.t0 + self.made / RECOGNIZER_RATE)
         self.made += len(samples)
         return chunk
@@ -315,7 +334,7 @@ class Converter:
         self.position += count * self.step
         drop = max(0, int(np.floor(self.position)) - self.origin)
         self.buffer, self.origin = self.buffer[drop:], self.origin + drop
-        return _to_int16(samples)
+        return samples
 
 
 def _lowpass(rate: int, taps: int) -> np.ndarray:
