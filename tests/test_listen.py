@@ -201,6 +201,19 @@ def test_a_microphones_blocks_convert_as_one_recording(rate, channels):
     assert np.abs(whole - ideal)[50:-50].max() < (150 if rate > RECOGNIZER_RATE else 500)
 
 
+def test_sound_cut_flat_at_full_scale_is_named(cache, tmp_path):
+    """A microphone's gain set too high: the words are cut flat at full scale and misheard."""
+    said = [(1.0, "next"), (3.5, "stop"), (6.0, "pause"), (8.5, "repeat")]
+    words = np.concatenate([said_at(said, PERSON, cache), silence(1.0)]).astype(np.float64)
+    for gain, clipping in ((0, False), (24, True)):
+        wav = tmp_path / f"gain{gain}.wav"
+        write_wav(wav, AudioChunk(dither(np.clip(words * 10 ** (gain / 20), -32768, 32767)), RECOGNIZER_RATE))
+        result = run_cli("listen", str(wav), "--engine", "pocketsphinx")
+        assert result.returncode == 0
+        assert (f"{wav}: the sound is clipping (" in result.stderr) is clipping, result.stderr
+        assert ("Turn the microphone's input gain down" in result.stderr) is clipping
+
+
 def test_a_microphone_sitting_off_zero_is_heard_as_one_that_does_not(cache, tmp_path):
     """I2S MEMS boards and cheap USB microphones can sit thousands of steps off zero. While the
     room's level was still being learned, that offset cost a recording's first command."""

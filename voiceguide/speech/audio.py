@@ -245,6 +245,44 @@ class BandCheck:
         return finding
 
 
+class ClipCheck:
+    """Whether the sound is cut flat at full scale: a microphone's input gain set too high, or a
+    loudspeaker so loud that the guide's own voice clips at the microphone. Clipped words are
+    misheard (a recorded voice's eight commands 24 dB too loud, a tenth of the samples clipped:
+    3 of 8 right, "pause" heard as "faster"), and a clipped echo is no longer the guide's voice
+    through a room, so cancelling takes off about 20 dB of it instead of 40. Said at most once a
+    minute of audio, while it lasts."""
+
+    RUN = 3  # samples in a row at full scale: cut flat, not a peak that just touched it
+    MANY = 10  # such runs within WINDOW seconds
+    WINDOW = 10.0
+    EVERY = 60.0  # seconds between two findings
+
+    def __init__(self) -> None:
+        self.at = 0.0  # seconds of audio heard
+        self.since = 0.0  # start of the current window
+        self.runs = 0  # in the current window
+        self.told = -self.EVERY
+        self.finding: str | None = None
+
+    def hear(self, chunk: AudioChunk) -> None:
+        frames = np.abs(chunk.samples.reshape(-1, chunk.channels).astype(np.int32)) >= 32767
+        flat = np.diff(np.concatenate([[0], frames.any(axis=1).astype(np.int8), [0]]))
+        self.runs += int(np.count_nonzero(np.flatnonzero(flat == -1) - np.flatnonzero(flat == 1) >= self.RUN))
+        self.at += chunk.seconds
+        if self.runs >= self.MANY and self.at - self.told >= self.EVERY:
+            self.finding = (f"the sound is clipping ({self.runs} times in {self.at - self.since:.0f} s it was cut flat "
+                            "at full scale): words are misheard, and a clipped echo of the guide cannot be cancelled. "
+                            "Turn the microphone's input gain down (alsamixer, or the sound settings), or the loudspeaker.")
+            self.told = self.at
+        if self.at - self.since >= self.WINDOW or self.finding:
+            self.since, self.runs = self.at, 0
+
+    def take(self) -> str | None:
+        finding, self.finding = self.finding, None
+        return finding
+
+
 class Converter:
     """Downmix to mono and resample to 16 kHz, chunk by chunk, as if the stream were one clip.
 
@@ -252,8 +290,8 @@ class Converter:
     filter in and out at every block edge and round each block's length, a 20 Hz buzz and a
     drifting clock. So the filter's history and the resampler's position carry over.
     Resampling is linear interpolation after a low-pass filter (when downsampling), which
-    keeps the speech band. A change of rate or channel count starts afresh. `band` checks the
-    sound as it comes, before conversion.
+    keeps the speech band. A change of rate or channel count starts afresh. The sound is checked
+    as it comes, before conversion (findings()).
 
     The output has no DC offset: the mean of the last DC_SECONDS is taken off each sample. Some
     microphones (I2S MEMS boards, cheap USB ones) sit thousands of steps off zero, and the
@@ -268,7 +306,7 @@ class Converter:
     def __init__(self, remove_offset: bool = True) -> None:
         self.rate = self.channels = self.made = 0
         self.t0 = 0.0
-        self.band = BandCheck()
+        self.checks = (BandCheck(), ClipCheck())
         self.dc_window = int(self.DC_SECONDS * RECOGNIZER_RATE) if remove_offset else 0
         self.recent = np.zeros(self.dc_window)  # the last output samples before the offset came off
 
@@ -286,7 +324,8 @@ class Converter:
     def convert(self, chunk: AudioChunk) -> AudioChunk:
         if (chunk.rate, chunk.channels) != (self.rate, self.channels):
             self._start(chunk.rate, chunk.channels, chunk.timestamp)
-        self.band.hear(chunk)
+        for check in self.checks:
+            check.hear(chunk)
         mono = chunk.samples.astype(np.float64)
         if chunk.channels > 1:
             mono = mono.reshape(-1, chunk.channels).mean(axis=1)
@@ -294,6 +333,10 @@ class Converter:
         if chunk.rate == RECOGNIZER_RATE:
             return self._made(mono)
         return self._made(self._resample(self._filter(mono), final=False))
+
+    def findings(self) -> list[str]:
+        """What is wrong with the sound itself, each said once when found (see BandCheck, ClipCheck)."""
+        return [finding for check in self.checks if (finding := check.take())]
 
     def flush(self) -> AudioChunk:
         """The last samples of a clip: what the filter and the resampler still hold."""

@@ -78,7 +78,7 @@ def keep_listener(recognizer: Spotter, path: Path) -> None:
 
 def wav_chunks(path: Path, converter: Converter | None = None) -> Iterator[AudioChunk]:
     """A WAV file as 16 kHz mono chunks, timestamped by audio position, read a block at a time
-    (through `converter`, whose band check then tells of the file's sound). A file that is not a
+    (through `converter`, whose findings() then tell of the file's sound). A file that is not a
     readable WAV is refused here, before any audio is used."""
     wav = WavFile.open(path)
     converter = converter or Converter()
@@ -127,8 +127,7 @@ class WavSource:
                 return None
             self.ready += self.recognizer.feed(self.echo.mix(chunk) if self.echo else chunk)
             self.clock.advance(chunk.end)
-            if finding := self.converter.band.take():
-                self.ready.append(Notice(self.clock.now(), f"{self.name}: {finding}"))
+            self.ready += [Notice(self.clock.now(), f"{self.name}: {finding}") for finding in self.converter.findings()]
         return self.ready.pop(0)
 
     def now(self) -> float:
@@ -218,14 +217,14 @@ class MicSource(LiveSource):
 
     def _tell_of_trouble(self) -> None:
         """Log what is wrong with the sound itself: overflows (a moment of audio lost each, when
-        the computer is too busy to take it in time), at most once a minute; and a telephone-band
-        device (see BandCheck)."""
+        the computer is too busy to take it in time), at most once a minute; and what the
+        conversion found wrong with the sound (telephone band, clipping)."""
         now = self.clock.now()
         if self.overflows > self.overflows_told and now - self.told_at >= OVERFLOWS_EVERY:
             self.overflows_told, self.told_at = self.overflows, now
             self.queue.put(Notice(now, f"{self.name}: {self.overflows} input overflows so far, a moment of sound "
                                        "lost each time; the computer is too busy to take the audio in time."))
-        if finding := self.converter.band.take():
+        for finding in self.converter.findings():
             self.queue.put(Notice(now, f"{self.name}: {finding}"))
 
     def _check_muted(self, chunk: AudioChunk) -> None:
