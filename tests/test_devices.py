@@ -124,7 +124,9 @@ def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path
     back = kinds.index(("command", "(fake mic back)"))
     assert ("paused", "") in kinds[lost:back] and ("resumed", "") in kinds[back:]
     assert status == "stopped"
-    assert "Paused." in out.getvalue() and "Resuming." in out.getvalue()
+    # Said aloud: what happened, not "Say resume", which the guide could not have heard.
+    assert "the microphone is disconnected. Paused until it is back." in out.getvalue()
+    assert "I can hear you again. Resuming." in out.getvalue()
 
 
 def test_a_muted_microphone_pauses_the_session_and_unmuting_resumes_it(small_routine, tmp_path):

@@ -271,3 +271,32 @@ def test_the_runner_listens_for_numbers_in_a_rating_and_while_the_guide_counts(s
     assert True in before and False in before
     assert all(on for at, on in source.calls if 60.0 <= at < 65.0)
     assert not any(on for at, on in source.calls if 65.0 <= at < 70.0)
+
+
+def test_a_microphone_that_is_lost_or_muted_is_named_and_coming_back_resumes_only_its_own_pause(small_routine):
+    from voiceguide.commands import Command, CommandEvent, device_said
+    from voiceguide.session import Heard
+    from voiceguide.texts import TEXTS
+
+    stepper = new_stepper(small_routine)
+    reach(stepper, "counting")
+
+    def device(command: Command, state: str) -> None:
+        stepper.now += 0.1
+        event = CommandEvent(command, device_said("microphone", state), 1.0, stepper.now, stepper.now)
+        stepper.apply(stepper.session.handle(Heard(event), stepper.now))
+
+    said = TEXTS["en"]
+    for lost, back in (("lost", "back"), ("muted", "unmuted")):
+        device(Command.PAUSE, lost)
+        # "Paused. Say resume when you are ready." would ask for what the guide cannot hear.
+        assert stepper.session.phase is Phase.PAUSED and stepper.said[-1] == said[f"paused_{lost}"]
+        device(Command.RESUME, back)
+        assert stepper.session.phase is not Phase.PAUSED and said["resuming_device"] in stepper.said[-2:]
+    # The person pauses; the microphone is then unplugged and plugged back in: still paused.
+    stepper.say("pause")
+    device(Command.PAUSE, "lost")
+    device(Command.RESUME, "back")
+    assert stepper.session.phase is Phase.PAUSED and stepper.said[-1] == said["paused"]
+    stepper.say("resume")
+    assert stepper.session.phase is not Phase.PAUSED and stepper.said[-2] == said["resuming"]

@@ -63,6 +63,24 @@ class CommandEvent:
         return out
 
 
+# What a device's own events say of it (see device_said): the guide pauses for the first two
+# and goes on after the last two.
+DEVICE_STATES = ("lost", "muted", "back", "unmuted")
+
+
+def device_said(name: str, state: str) -> str:
+    """The text of a pause or resume that a device, not a person, caused: "(microphone lost)"."""
+    return f"({name} {state})"
+
+
+def device_state(text: str) -> str | None:
+    """The state in device_said's text; None for what a person said."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return None
+    state = text[1:-1].rsplit(" ", 1)[-1]
+    return state if state in DEVICE_STATES else None
+
+
 # Phrases per language. Every phrase is lower case, words separated by single spaces.
 PHRASES: dict[str, dict[Command, tuple[str, ...]]] = {
     "en": {

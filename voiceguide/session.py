@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voiceguide import events as ev
-from voiceguide.commands import URGENT, Command, CommandEvent, help_text
+from voiceguide.commands import URGENT, Command, CommandEvent, device_state, help_text
 from voiceguide.plan import Part, Section, Step, StepKind, build_plan
 from voiceguide.routine import Routine
 from voiceguide.texts import Texts
@@ -120,6 +120,7 @@ class _State:
     count: int = 0  # counts said in the current hold
     rest_left: float = 0.0  # seconds of rest left when paused
     paused_from: Phase = Phase.SPEAKING
+    paused_by_device: bool = False  # the microphone was lost or muted, not a pause the person asked for
     input_ended: bool = False
     rated: bool = False  # the latest pain has a 0-10 rating
     attempt: _Attempt | None = None
@@ -374,10 +375,13 @@ class Session:
         elif s.phase is Phase.PAIN_REST:
             self._in_pain_rest(cmd, now)
         elif s.phase is Phase.PAUSED:
-            if c in (Command.RESUME, Command.NEXT, Command.REPEAT, Command.SKIP, Command.BACK):
-                self._resume(now, then=None if c is Command.RESUME else c)
+            device = device_state(cmd.text)
+            if device is not None and not s.paused_by_device:
+                pass  # a microphone coming back does not undo a pause the person asked for
+            elif c in (Command.RESUME, Command.NEXT, Command.REPEAT, Command.SKIP, Command.BACK):
+                self._resume(now, then=None if c is Command.RESUME else c, device=device is not None)
         elif c is Command.PAUSE:
-            self._pause(now)
+            self._pause(now, device_state(cmd.text))
         elif c is Command.NEXT:
             self._next(now)
         elif c is Command.REPEAT:
@@ -453,17 +457,21 @@ class Session:
         if self.s.input_ended and self.s.phase in (Phase.PAIN_REST, Phase.PAUSED):
             self._finish("incomplete", now, reason=f"input ended while {self.s.phase.value}")
 
-    def _pause(self, now: float) -> None:
+    def _pause(self, now: float, device: str | None = None) -> None:
+        """Pause; `device` is what happened to the microphone when it, not the person, caused it
+        (see commands.device_state), and the guide then says so: "Paused. Say resume" would ask
+        for what it cannot hear."""
         s = self.s
         self._silence()
         s.rest_left = max(0.0, (s.deadline or now) - now) if s.phase is Phase.RESTING else 0.0
         s.paused_from = Phase.SPEAKING if s.phase is Phase.INTERJECTING else s.phase
         s.phase, s.deadline = Phase.PAUSED, None
+        s.paused_by_device = device is not None
         self._log(ev.Paused(now))
-        self._say(self.texts("paused"), await_it=False)
+        self._say(self.texts(f"paused_{device}" if device else "paused"), await_it=False)
         self._end_if_stuck(now)
 
-    def _resume(self, now: float, then: Command | None) -> None:
+    def _resume(self, now: float, then: Command | None, device: bool = False) -> None:
         s = self.s
         self._silence()
         self._log(ev.Resumed(now))
@@ -471,7 +479,7 @@ class Session:
         if then is not None:
             self._heard_after_resume(then, now)
             return
-        self._say(self.texts("resuming"), await_it=False)
+        self._say(self.texts("resuming_device" if device else "resuming"), await_it=False)
         self._restart_step(now, s.rest_left if s.paused_from is Phase.RESTING else None)
 
     def _heard_after_resume(self, command: Command, now: float) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from voiceguide.atomic import write_atomically
 from voiceguide.clock import VirtualClock
-from voiceguide.commands import Command, CommandEvent
+from voiceguide.commands import Command, CommandEvent, device_said
 from voiceguide.config import Config
 from voiceguide.events import Notice
 from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
@@ -232,15 +232,15 @@ class MicSource(LiveSource):
             self.silent_for = 0.0
             if self.muted:
                 self.muted = False
-                self._notice(Command.RESUME, f"({self.name} unmuted)")
+                self._notice(Command.RESUME, device_said(self.name, "unmuted"))
             return
         self.silent_for += chunk.seconds
         if not self.muted and self.silent_for >= self.muted_after:
             self.muted = True
-            self._notice(Command.PAUSE, f"({self.name} muted)")
+            self._notice(Command.PAUSE, device_said(self.name, "muted"))
 
     def _reconnect(self) -> None:
-        self._notice(Command.PAUSE, f"({self.name} lost)")
+        self._notice(Command.PAUSE, device_said(self.name, "lost"))
         with contextlib.suppress(Exception):
             self.stream.close()
         while not self.closed:
@@ -251,7 +251,7 @@ class MicSource(LiveSource):
                 continue
             self.converter = Converter()  # the audio before the gap is not continued
             self.silent_for, self.muted = 0.0, False
-            self._notice(Command.RESUME, f"({self.name} back)")
+            self._notice(Command.RESUME, device_said(self.name, "back"))
             return
 
     def close(self) -> None:
