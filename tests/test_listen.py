@@ -311,10 +311,12 @@ def test_telephone_band_sound_is_named_in_the_log_and_the_session_goes_on(cache,
         assert result.returncode == 0, result.stderr
         notices = [line["message"] for line in log_lines(logs) if line["type"] == "notice"]
         if finding is None:
-            assert notices == [] and "telephone-band" not in result.stderr
+            assert notices == [] and "telephone-band" not in result.stderr and "telephone line" not in result.stdout
             continue
         assert notices == [f"{name}: telephone-band sound ({finding}" + notices[0].split(finding, 1)[1]], notices
         assert "Bluetooth profile (wideband, mSBC)" in notices[0] and notices[0] in result.stderr
+        # Said aloud too: the person on the mat sees no terminal.
+        assert "This microphone sounds like a telephone line, and I may mishear you." in result.stdout
         # Told, not stopped: the session goes on and is logged to its end; its review shows it.
         assert log_lines(logs)[-1]["type"] == "session_end"
         shown = run_cli("log", "--log-dir", str(logs), "show", "last").stdout

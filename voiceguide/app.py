@@ -111,7 +111,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     recognizer = build_recognizer(args.language or config.language, config, args.engine)
     converter = Converter()
     events = listen_file(args.path, recognizer, converter)
-    for finding in converter.findings():
+    for finding, _ in converter.findings():
         print(f"voiceguide: {args.path}: {finding}", file=sys.stderr)
     for event in events:
         if args.json:

@@ -1,8 +1,8 @@
 """Command sources for the runner: timed scripts and the keyboard.
 
 Protocol: poll(until) returns the next CommandEvent heard no later than `until` (session
-seconds; None: whenever it comes), a Notice of trouble with the sound itself (for the log),
-None when there is none by then, or END_OF_INPUT.
+seconds; None: whenever it comes), Trouble with the sound itself (for the log, and maybe
+for the guide to say), None when there is none by then, or END_OF_INPUT.
 Virtual sources (script, WAV) never wait; real ones block until `until` on the real clock.
 """
 
@@ -11,13 +11,24 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
 
 from voiceguide.clock import RealClock, VirtualClock
 from voiceguide.commands import Command, CommandEvent, parse
-from voiceguide.events import Notice
 from voiceguide.yamlfile import FileError
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """Something wrong with the sound itself (a device, not the person): `message` is for the
+    log and the terminal; `say`, if any, names what the guide says of it (a key of texts.TEXTS),
+    since the person on the mat sees no terminal."""
+
+    t: float
+    message: str
+    say: str | None = None
 
 
 class _End:
@@ -26,7 +37,7 @@ class _End:
 
 
 END_OF_INPUT = _End()
-Polled = CommandEvent | Notice | None | _End
+Polled = CommandEvent | Trouble | None | _End
 
 
 class CommandSource(Protocol):
@@ -106,7 +117,7 @@ class LiveSource:
 
     def __init__(self) -> None:
         self.clock = RealClock()
-        self.queue: queue.Queue[CommandEvent | Notice | _End] = queue.Queue()
+        self.queue: queue.Queue[CommandEvent | Trouble | _End] = queue.Queue()
 
     def poll(self, until: float | None) -> Polled:
         timeout = None if until is None else max(0.0, until - self.clock.now())

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from voiceguide.commands import Command, CommandEvent, says_number
 from voiceguide.events import Notice
-from voiceguide.inputs import END_OF_INPUT, CommandSource
+from voiceguide.inputs import END_OF_INPUT, CommandSource, Trouble
 from voiceguide.journal import Journal
 from voiceguide.session import (
     Action,
@@ -29,6 +29,7 @@ from voiceguide.session import (
     Start,
     StopSpeaking,
     Tick,
+    Told,
 )
 from voiceguide.speech.echo import Spoken, own_words
 from voiceguide.speech.speaker import Speaker
@@ -77,10 +78,12 @@ class Runner:
                 elif item is None:
                     if due is not None:
                         self._advance(max(due, self.source.now()))
-                elif isinstance(item, Notice):
+                elif isinstance(item, Trouble):
                     self._advance(item.t)
                     self.journal.write(Notice(self.now, item.message))
                     print(f"voiceguide: {item.message}", file=sys.stderr, flush=True)
+                    if item.say:
+                        self._handle(Told(item.say), self.now)
                 elif isinstance(item, CommandEvent):
                     self._advance(item.emitted_at)
                     if own_words(item, self.spoken[-4:], self.echo_threshold):

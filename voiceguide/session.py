@@ -60,7 +60,14 @@ class InputEnded:
     pass
 
 
-SessionInput = Start | Heard | SpeechDone | Tick | InputEnded
+@dataclass(frozen=True)
+class Told:
+    """Trouble with the equipment that the person should hear of: `key` names the sentence."""
+
+    key: str
+
+
+SessionInput = Start | Heard | SpeechDone | Tick | InputEnded | Told
 
 
 # Actions the caller performs.
@@ -187,6 +194,8 @@ class Session:
             self._end_if_stuck(now)
         elif isinstance(event, Heard):
             self._heard(event.command, now)
+        elif isinstance(event, Told) and self.s.phase is not Phase.CLOSING:
+            self._interject(self.texts(event.key), now)
         return self._out
 
     # --- helpers that produce actions --------------------------------------------------

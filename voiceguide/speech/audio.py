@@ -195,6 +195,7 @@ class BandCheck:
     room); through an 8 kHz channel, 46-57 dB under it.
     """
 
+    SAY = "trouble_band"  # what the guide says of it (texts.TEXTS)
     NARROW = -35.0  # dB of the upper band under the speech band that is no upper band at all
     ENOUGH = 5.0  # seconds of sound to decide on: a single voiced word ("ow") can stand 49 dB under
     QUIET = -60.0  # dBFS: a frame under this is silence, not sound
@@ -253,6 +254,7 @@ class ClipCheck:
     through a room, so cancelling takes off about 20 dB of it instead of 40. Said at most once a
     minute of audio, while it lasts."""
 
+    SAY = "trouble_clipping"
     RUN = 3  # samples in a row at full scale: cut flat, not a peak that just touched it
     MANY = 10  # such runs within WINDOW seconds
     WINDOW = 10.0
@@ -334,9 +336,10 @@ class Converter:
             return self._made(mono)
         return self._made(self._resample(self._filter(mono), final=False))
 
-    def findings(self) -> list[str]:
-        """What is wrong with the sound itself, each said once when found (see BandCheck, ClipCheck)."""
-        return [finding for check in self.checks if (finding := check.take())]
+    def findings(self) -> list[tuple[str, str]]:
+        """What is wrong with the sound itself, each told once when found (see BandCheck,
+        ClipCheck): (message, what the guide says of it)."""
+        return [(finding, check.SAY) for check in self.checks if (finding := check.take())]
 
     def flush(self) -> AudioChunk:
         """The last samples of a clip: what the filter and the resampler still hold."""

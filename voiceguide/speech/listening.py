@@ -20,8 +20,7 @@ from voiceguide.atomic import write_atomically
 from voiceguide.clock import VirtualClock
 from voiceguide.commands import Command, CommandEvent, device_said
 from voiceguide.config import Config
-from voiceguide.events import Notice
-from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled
+from voiceguide.inputs import END_OF_INPUT, LiveSource, Polled, Trouble
 from voiceguide.models import choose_engine
 from voiceguide.speech.audio import AudioChunk, Converter, WavFile, split
 from voiceguide.speech.echo import EchoTap
@@ -109,7 +108,7 @@ class WavSource:
         self.recognizer = recognizer
         self.echo = echo  # the guide's own voice, mixed in as a microphone beside the speaker hears it
         self.clock = VirtualClock()
-        self.ready: list[CommandEvent | Notice] = []
+        self.ready: list[CommandEvent | Trouble] = []
         self.done = False
 
     def poll(self, until: float | None) -> Polled:
@@ -127,7 +126,8 @@ class WavSource:
                 return None
             self.ready += self.recognizer.feed(self.echo.mix(chunk) if self.echo else chunk)
             self.clock.advance(chunk.end)
-            self.ready += [Notice(self.clock.now(), f"{self.name}: {finding}") for finding in self.converter.findings()]
+            self.ready += [Trouble(self.clock.now(), f"{self.name}: {finding}", say)
+                           for finding, say in self.converter.findings()]
         return self.ready.pop(0)
 
     def now(self) -> float:
@@ -222,10 +222,10 @@ class MicSource(LiveSource):
         now = self.clock.now()
         if self.overflows > self.overflows_told and now - self.told_at >= OVERFLOWS_EVERY:
             self.overflows_told, self.told_at = self.overflows, now
-            self.queue.put(Notice(now, f"{self.name}: {self.overflows} input overflows so far, a moment of sound "
+            self.queue.put(Trouble(now, f"{self.name}: {self.overflows} input overflows so far, a moment of sound "
                                        "lost each time; the computer is too busy to take the audio in time."))
-        for finding in self.converter.findings():
-            self.queue.put(Notice(now, f"{self.name}: {finding}"))
+        for finding, say in self.converter.findings():
+            self.queue.put(Trouble(now, f"{self.name}: {finding}", say))
 
     def _check_muted(self, chunk: AudioChunk) -> None:
         if len(chunk.samples) and int(np.abs(chunk.samples.astype(np.int32)).max()) > 1:
