@@ -187,24 +187,23 @@ def test_doctor_names_a_configured_device_that_matches_nothing(monkeypatch, tmp_
 
     from voiceguide import cli
 
+    def doctor(device: dict, config: str) -> str:
+        """What the doctor says with `device` the only one plugged in; it must exit 1."""
+        monkeypatch.setitem(sys.modules, "sounddevice", types.SimpleNamespace(query_devices=lambda: [device]))
+        (tmp_path / "config.yaml").write_text(config)
+        assert cli.main(["--config", str(tmp_path / "config.yaml"), "doctor"]) == 1
+        return capsys.readouterr().out
+
     # A speakerphone is plugged in, but config.yaml still names the one used before. A session
     # would refuse to start, so the doctor must not call the audio fine.
-    speakerphone = {"name": "USB Speakerphone: Audio (hw:1,0)", "max_input_channels": 1, "max_output_channels": 2,
-                    "default_samplerate": 48000.0}
-    monkeypatch.setitem(sys.modules, "sounddevice", types.SimpleNamespace(query_devices=lambda: [speakerphone]))
-    (tmp_path / "config.yaml").write_text("audio:\n  input_device: jabra\n  output_device: speakerphone\n")
-    assert cli.main(["--config", str(tmp_path / "config.yaml"), "doctor"]) == 1
-    out = capsys.readouterr().out
+    out = doctor({"name": "USB Speakerphone: Audio (hw:1,0)", "max_input_channels": 1, "max_output_channels": 2,
+                  "default_samplerate": 48000.0}, "audio:\n  input_device: jabra\n  output_device: speakerphone\n")
     assert ("FIX audio input: no audio input device matches 'jabra' (audio.input_device in config.yaml). "
             "Devices: USB Speakerphone: Audio (hw:1,0); until then a session uses typed commands") in out
     assert "OK  audio output: USB Speakerphone: Audio (hw:1,0)" in out
     # Found, but a Bluetooth headset in its hands-free profile: 8 kHz, a telephone's band.
-    headset = {"name": "Bluetooth Headset (hands-free)", "max_input_channels": 1, "max_output_channels": 1,
-               "default_samplerate": 8000.0}
-    monkeypatch.setitem(sys.modules, "sounddevice", types.SimpleNamespace(query_devices=lambda: [headset]))
-    (tmp_path / "config.yaml").write_text("audio:\n  input_device: headset\n")
-    assert cli.main(["--config", str(tmp_path / "config.yaml"), "doctor"]) == 1
-    out = capsys.readouterr().out
+    out = doctor({"name": "Bluetooth Headset (hands-free)", "max_input_channels": 1, "max_output_channels": 1,
+                  "default_samplerate": 8000.0}, "audio:\n  input_device: headset\n")
     assert ("FIX audio input: Bluetooth Headset (hands-free): telephone-band sound (8000 Hz audio, with nothing "
             "above 4000 Hz): commands are misheard far more often.") in out
     assert "OK  audio output: Bluetooth Headset (hands-free)" in out
