@@ -171,11 +171,8 @@ def write_wav(path: Path, chunk: AudioChunk) -> None:
 
 
 def to_recognizer_format(chunk: AudioChunk) -> AudioChunk:
-    """A whole clip of speech made here (the guide's rendered voice, a test's) as 16 kHz mono
-    (see Converter). Such a clip has no offset to take off; and taken off the guide's voice, the
-    reference of the echo canceller, it would make the echo path that filter's inverse, which no
-    canceller's filter of 240 ms can follow."""
-    converter = Converter(remove_offset=False)
+    """A whole clip as 16 kHz mono (see Converter)."""
+    converter = Converter()
     head = converter.convert(chunk)
     return AudioChunk(np.concatenate([head.samples, converter.flush().samples]), RECOGNIZER_RATE, 1, chunk.timestamp)
 
@@ -294,23 +291,14 @@ class Converter:
     Resampling is linear interpolation after a low-pass filter (when downsampling), which
     keeps the speech band. A change of rate or channel count starts afresh. The sound is checked
     as it comes, before conversion (findings()).
-
-    The output has no DC offset: the mean of the last DC_SECONDS is taken off each sample. Some
-    microphones (I2S MEMS boards, cheap USB ones) sit thousands of steps off zero, and the
-    listener's loudness measures took that for a loud room: at an offset of 3000 (-21 dBFS),
-    each voice's first command went unheard. Speech and noise above a few hertz pass unchanged.
     """
-
-    DC_SECONDS = 0.25
 
     TAPS = 31  # low-pass filter length; it delays its output by TAPS // 2 input samples
 
-    def __init__(self, remove_offset: bool = True) -> None:
+    def __init__(self) -> None:
         self.rate = self.channels = self.made = 0
         self.t0 = 0.0
         self.checks = (BandCheck(), ClipCheck())
-        self.dc_window = int(self.DC_SECONDS * RECOGNIZER_RATE) if remove_offset else 0
-        self.recent = np.zeros(self.dc_window)  # the last output samples before the offset came off
 
     def _start(self, rate: int, channels: int, timestamp: float) -> None:
         self.rate, self.channels, self.t0 = rate, channels, timestamp
@@ -333,7 +321,7 @@ class Converter:
             mono = mono.reshape(-1, chunk.channels).mean(axis=1)
         self.taken += len(mono)
         if chunk.rate == RECOGNIZER_RATE:
-            return self._made(mono)
+            return self._made(_to_int16(mono))
         return self._made(self._resample(self._filter(mono), final=False))
 
     def findings(self) -> list[tuple[str, str]]:
@@ -344,19 +332,12 @@ class Converter:
     def flush(self) -> AudioChunk:
         """The last samples of a clip: what the filter and the resampler still hold."""
         if not self.rate or self.rate == RECOGNIZER_RATE:
-            return self._made(np.zeros(0))
+            return self._made(np.zeros(0, np.int16))
         tail = self._filter(np.zeros(self.TAPS // 2)) if self.kernel is not None else np.zeros(0)
         return self._made(self._resample(tail, final=True))
 
     def _made(self, samples: np.ndarray) -> AudioChunk:
-        """Output samples (float), without their offset, timestamped where they fall in the converted stream."""
-        if self.dc_window:
-            joined = np.concatenate([self.recent, samples])
-            sums = np.cumsum(joined)
-            window = sums[self.dc_window :] - sums[: len(samples)]  # each sample's last dc_window, itself included
-            self.recent = joined[len(joined) - self.dc_window :]
-            samples = samples - window / self.dc_window
-        samples = _to_int16(samples)
+        """Output samples, timestamped where they fall in the converted stream."""
         chunk = AudioChunk(samples, RECOGNIZER_RATE, 1, self.t0 + self.made / RECOGNIZER_RATE)
         self.made += len(samples)
         return chunk
@@ -380,7 +361,7 @@ class Converter:
         self.position += count * self.step
         drop = max(0, int(np.floor(self.position)) - self.origin)
         self.buffer, self.origin = self.buffer[drop:], self.origin + drop
-        return samples
+        return _to_int16(samples)
 
 
 def _lowpass(rate: int, taps: int) -> np.ndarray:
