@@ -199,3 +199,21 @@ def test_a_session_shown_as_text_lines_its_columns_up_whatever_the_names():
     rows = shown.splitlines()[-2:]
     assert rows[0].index("stopped") == rows[1].index("not_reached")
     assert rows[1].index("not_reached") > rows[1].index("both legs") + len("both legs")
+
+
+def test_the_report_names_what_happened_to_the_equipment_in_a_session(tmp_path):
+    folder = history(tmp_path, "adherent", 3)
+    run_cli("report", "--log-dir", str(folder), "--out", str(tmp_path / "before.html"))  # caches the summaries
+    last = sorted(folder.glob("*.jsonl"))[-1]
+    lines = last.read_text().splitlines()
+    happened = [{"type": "command", "t": 30.0, "command": "pause", "text": "(USB mic lost)", "phase": "counting"},
+                {"type": "command", "t": 40.0, "command": "resume", "text": "(USB mic back)", "phase": "paused"},
+                {"type": "notice", "t": 41.0, "message": "USB mic: telephone-band sound (8000 Hz audio, with nothing "
+                                                         "above 4000 Hz): commands are misheard far more often."},
+                {"type": "notice", "t": 50.0, "message": "ignored 'next': the guide itself was saying it"}]
+    last.write_text("\n".join(lines[:-1] + [json.dumps(x) for x in happened] + lines[-1:]) + "\n")
+    result = run_cli("report", "--log-dir", str(folder), "--out", str(tmp_path / "report.html"))
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("USB mic lost; USB mic back; telephone-band sound</td>") == 1
+    assert "the guide itself" not in html

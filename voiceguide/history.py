@@ -19,6 +19,7 @@ from typing import Any
 from voiceguide.journal import list_logs, read_log, summarise
 
 CACHE_NAME = ".summaries.json"  # per-file summaries, keyed by size and mtime, so reviews stay fast
+SUMMARY_SHAPE = 2  # in the cache key: a summary cached before `notes` were in it is made again
 RECENT = 5  # sessions that count as "recent" for a move
 IMPROVEMENT_DAYS = 21  # the program expects improvement within about three weeks
 ADVICE = "Consider talking to your healthcare provider or physical therapist."
@@ -73,7 +74,7 @@ def load_sessions(log_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
     sessions, notes = [], []
     for path in list_logs(log_dir):
         stat = path.stat()
-        key = f"{stat.st_size}:{stat.st_mtime_ns}"
+        key = f"{SUMMARY_SHAPE}:{stat.st_size}:{stat.st_mtime_ns}"
         entry = cache.get(path.name)
         if not entry or entry.get("key") != key:
             log = read_log(path)

@@ -75,12 +75,26 @@ def render(r: Review, sessions: list[dict[str, Any]], title: str = "Exercise ses
     for s in reversed(shown):
         chips = "".join(f"<span class='chip' title='{escape(names.get(e['id'], e['id']))}: {e['status']}' "
                         f"style='background:{STATUS_COLOURS.get(e['status'], '#ccc')}'></span>" for e in s["exercises"])
-        notes = "; ".join(f"pain in {escape(e['name'].lower())}" + (f" ({e['pain_level']}/10)" if e["pain_level"] is not None else "")
-                          for e in s["exercises"] if e["status"] == "pain")
+        notes = "; ".join([f"pain in {escape(e['name'].lower())}" + (f" ({e['pain_level']}/10)" if e["pain_level"] is not None else "")
+                           for e in s["exercises"] if e["status"] == "pain"] + [escape(n) for n in _equipment(s)])
         parts.append(f"<tr><td>{_d(s['started'])}</td><td>{s['status']}</td><td class='n'>{(s['duration'] or 0) / 60:.0f}</td>"
                      f"<td>{chips}</td><td>{notes}</td></tr>")
     parts.append("</table></section></body></html>")
     return "\n".join(parts)
+
+
+def _equipment(session: dict[str, Any]) -> list[str]:
+    """What happened to the equipment in a session, in a few words each, once each: a pain that
+    went unheard may have been the microphone's fault. Not the guide's own words ignored."""
+    seen: list[str] = []
+    for note in session.get("notes", []):
+        message = note["message"]
+        if message.startswith("ignored "):
+            continue
+        short = message.split(": ", 1)[-1].split(" (")[0].split(",")[0]  # "mic: telephone-band sound (...)": the kind
+        if short not in seen:
+            seen.append(short)
+    return seen
 
 
 def _d(iso: str | None) -> str:
