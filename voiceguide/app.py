@@ -60,6 +60,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     recognizer = getattr(source, "recognizer", None)
     log_dir = args.log_dir or config.log_dir
     canceller = None
+    if playback is not None and recognizer is not None:
+        recognizer.playback = playback
     if config.recognition.echo_cancel and playback is not None and recognizer is not None:
         from voiceguide.speech.echo import EchoCanceller
 

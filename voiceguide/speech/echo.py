@@ -62,6 +62,10 @@ class Playback:
             start, samples = self.pieces[-1]
             self.pieces[-1] = (start, samples[: max(0, int(round((at - start) * RECOGNIZER_RATE)))])
 
+    def sounding(self, start: float, end: float) -> bool:
+        """Whether anything was playing between session times `start` and `end`."""
+        return any(at < end and at + len(samples) / RECOGNIZER_RATE > start for at, samples in self.pieces)
+
     def span(self, start: float, n: int) -> np.ndarray:
         """The n samples played from session time `start` (silence where nothing played)."""
         out = np.zeros(n, np.float32)

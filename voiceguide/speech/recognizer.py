@@ -37,7 +37,7 @@ from voiceguide.commands import AT_LEISURE, INTERRUPTING, URGENT, CommandEvent, 
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk
 
 if TYPE_CHECKING:
-    from voiceguide.speech.echo import EchoCanceller
+    from voiceguide.speech.echo import EchoCanceller, Playback
 
 PREROLL = 0.3  # seconds of audio before the detected speech start given to the decoder
 SHORT = 0.8  # seconds; speech this short holds no sentence around a command word
@@ -154,9 +154,10 @@ class Levels:
             self.talk = heard and not self.steady
         return self.stands_out(level)
 
-    def stands_out(self, level: float) -> bool:
-        """Whether a frame at `level` dBFS stands out from the present floor."""
-        if self.talk:
+    def stands_out(self, level: float, talk: bool = True) -> bool:
+        """Whether a frame at `level` dBFS stands out from the present floor (and, unless told
+        that the talk heard is not the room's, from its talk)."""
+        if self.talk and talk:
             return level > max(self.floor + self.MARGIN, self.median + self.TALK_MARGIN)
         return self.floor < self.NOISY or level > self.floor + self.MARGIN
 
@@ -230,6 +231,7 @@ class Spotter:
         self.decoder = decoder
         self.cleaner = cleaner
         self.canceller = canceller  # removes the guide's own voice; set when something is played
+        self.playback: Playback | None = None  # what the guide plays, when known (with or without cancelling)
         self.index = phrase_index(language)
         self.at_leisure = frozenset(AT_LEISURE[language])
         self.thresholds = thresholds
@@ -312,6 +314,11 @@ class Spotter:
         level = Levels.level(frame)
         known = self.levels.known
         stands_out = self.levels.update(level)
+        if self.levels.talk and self.canceller is None and self.playback is not None and self.playback.sounding(
+                self._now() - Levels.HISTORY * self.vad.frame_length, self._now()):
+            # The talk of the last 3 s was the guide's own, uncancelled: held to its median, its
+            # sentences were cut into loud fragments, heard as "ow" and "it hurts".
+            stands_out = self.levels.stands_out(level, talk=False)
         if (not known and self.levels.known and self._in_utterance
                 and not any(self.levels.stands_out(earlier) for _, earlier in self._utt_levels)):
             # Speech begun while the floor was unknown (taken for a quiet room's) that does not
