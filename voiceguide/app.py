@@ -328,10 +328,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                       f"; plug in a USB {what} or speakerphone and see `voiceguide devices`")
             report_line(False, f"audio {kind}", f"{exc}{advice}; until then a session uses {fallback}")
             continue
-        band = BandCheck()  # a microphone opened at a telephone rate is heard with a band missing
-        if kind == "input":
+        finding = None
+        if kind == "input":  # a microphone opened at a telephone rate is heard with a band missing
+            band = BandCheck()
             band.hear_rate(int(device["default_samplerate"]))
-        finding = band.take()
+            finding = band.take()
         report_line(finding is None, f"audio {kind}", device["name"] + (f": {finding}" if finding else ""))
     try:
         seconds = Renderer(config.language, config.voice_rate).render("ready").seconds

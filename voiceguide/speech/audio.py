@@ -171,13 +171,30 @@ def write_wav(path: Path, chunk: AudioChunk) -> None:
 
 
 def to_recognizer_format(chunk: AudioChunk) -> AudioChunk:
-    """A whole clip as 16 kHz mono (see Converter)."""
-    converter = Converter()
+    """A whole clip made here (the guide's rendered voice, a test's speech) as 16 kHz mono (see
+    Converter); its sound is not checked."""
+    converter = Converter(checked=False)
     head = converter.convert(chunk)
     return AudioChunk(np.concatenate([head.samples, converter.flush().samples]), RECOGNIZER_RATE, 1, chunk.timestamp)
 
 
-class BandCheck:
+class _Check:
+    """A check of a source's sound: hear() each chunk as it comes; take() what it found."""
+
+    SAY = ""  # what the guide says of a finding (a key of texts.TEXTS)
+
+    def __init__(self) -> None:
+        self.finding: str | None = None
+
+    def hear(self, chunk: AudioChunk) -> None: ...
+
+    def take(self) -> str | None:
+        """The finding, the first time it is asked after it was made; then None."""
+        finding, self.finding = self.finding, None
+        return finding
+
+
+class BandCheck(_Check):
     """Whether a source's sound reaches as high as the recogniser's model listens.
 
     PocketSphinx's English model was trained on 16 kHz speech and listens up to 6.8 kHz. A
@@ -192,17 +209,17 @@ class BandCheck:
     room); through an 8 kHz channel, 46-57 dB under it.
     """
 
-    SAY = "trouble_band"  # what the guide says of it (texts.TEXTS)
+    SAY = "trouble_band"
     NARROW = -35.0  # dB of the upper band under the speech band that is no upper band at all
     ENOUGH = 5.0  # seconds of sound to decide on: a single voiced word ("ow") can stand 49 dB under
     QUIET = -60.0  # dBFS: a frame under this is silence, not sound
     FRAME = 0.032  # seconds of audio per spectrum
 
     def __init__(self) -> None:
+        super().__init__()
         self.upper = self.speech = 0.0  # summed power in the two bands over the frames of sound
         self.heard = 0.0  # seconds of sound so far
         self.decided = False
-        self.finding: str | None = None  # what is missing, once known; taken by take()
 
     def hear(self, chunk: AudioChunk) -> None:
         if self.decided or not len(chunk.samples):
@@ -237,13 +254,8 @@ class BandCheck:
             self.finding = (f"telephone-band sound ({finding}): commands are misheard far more often. Use a "
                             "microphone, or a Bluetooth profile (wideband, mSBC), that records at 16 kHz or more.")
 
-    def take(self) -> str | None:
-        """What is missing, the first time it is asked after it became known; then None."""
-        finding, self.finding = self.finding, None
-        return finding
 
-
-class ClipCheck:
+class ClipCheck(_Check):
     """Whether the sound is cut flat at full scale: a microphone's input gain set too high, or a
     loudspeaker so loud that the guide's own voice clips at the microphone. Clipped words are
     misheard (a recorded voice's eight commands 24 dB too loud, a tenth of the samples clipped:
@@ -258,11 +270,11 @@ class ClipCheck:
     EVERY = 60.0  # seconds between two findings
 
     def __init__(self) -> None:
+        super().__init__()
         self.at = 0.0  # seconds of audio heard
         self.since = 0.0  # start of the current window
         self.runs = 0  # in the current window
         self.told = -self.EVERY
-        self.finding: str | None = None
 
     def hear(self, chunk: AudioChunk) -> None:
         frames = np.abs(chunk.samples.reshape(-1, chunk.channels).astype(np.int32)) >= 32767
@@ -277,10 +289,6 @@ class ClipCheck:
         if self.at - self.since >= self.WINDOW or self.finding:
             self.since, self.runs = self.at, 0
 
-    def take(self) -> str | None:
-        finding, self.finding = self.finding, None
-        return finding
-
 
 class Converter:
     """Downmix to mono and resample to 16 kHz, chunk by chunk, as if the stream were one clip.
@@ -289,16 +297,16 @@ class Converter:
     filter in and out at every block edge and round each block's length, a 20 Hz buzz and a
     drifting clock. So the filter's history and the resampler's position carry over.
     Resampling is linear interpolation after a low-pass filter (when downsampling), which
-    keeps the speech band. A change of rate or channel count starts afresh. The sound is checked
-    as it comes, before conversion (findings()).
+    keeps the speech band. A change of rate or channel count starts afresh. Sound from outside (a
+    microphone, a recording) is checked as it comes, before conversion (findings()).
     """
 
     TAPS = 31  # low-pass filter length; it delays its output by TAPS // 2 input samples
 
-    def __init__(self) -> None:
+    def __init__(self, checked: bool = True) -> None:
         self.rate = self.channels = self.made = 0
         self.t0 = 0.0
-        self.checks = (BandCheck(), ClipCheck())
+        self.checks: tuple[_Check, ...] = (BandCheck(), ClipCheck()) if checked else ()
 
     def _start(self, rate: int, channels: int, timestamp: float) -> None:
         self.rate, self.channels, self.t0 = rate, channels, timestamp
