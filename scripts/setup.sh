@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="espeak-ng libespeak1 libportaudio2 sox python3-venv"
 # Only for the tests and benchmarks: render the HTML report and read the screenshot back;
-# Flite's voices (made from recordings of people) next to espeak-ng's for test speech.
-TEST_PACKAGES="chromium tesseract-ocr flite"
+# Flite's voices (made from recordings of people) next to espeak-ng's for test speech, and
+# Festival's for the listening benchmark's unseen voices.
+TEST_PACKAGES="chromium tesseract-ocr flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts"
 if command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"

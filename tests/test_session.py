@@ -38,7 +38,7 @@ def reach(stepper, phase: str):
 CASES = {
     ("speaking", "next"): ("speaking", [], "Lift your hips."),
     ("speaking", "repeat"): ("speaking", [], "Start position. Lie on your back."),
-    ("speaking", "skip"): ("speaking", ["exercise_end", "exercise_start"], "Coming up: Twist."),
+    ("speaking", "skip"): ("speaking", ["exercise_end", "exercise_start"], "Time for Twist."),
     ("speaking", "pain"): ("pain_rating", ["pain", "exercise_end"], "Stopping now. How bad is the pain, from zero to ten?"),
     ("speaking", "pause"): ("paused", ["paused"], "Paused. Say resume when you are ready."),
     ("speaking", "resume"): ("speaking", [], "Start position. Lie on your back."),
@@ -51,7 +51,7 @@ CASES = {
     ("speaking", "7"): ("speaking", [], "Start position. Lie on your back."),
     ("counting", "next"): ("resting", ["rep_done"], None),
     ("counting", "repeat"): ("speaking", [], "Rep 1 of 2. Lift."),
-    ("counting", "skip"): ("speaking", ["exercise_end", "exercise_start"], "Coming up: Twist."),
+    ("counting", "skip"): ("speaking", ["exercise_end", "exercise_start"], "Time for Twist."),
     ("counting", "pain"): ("pain_rating", ["pain", "exercise_end"], "Stopping now. How bad is the pain, from zero to ten?"),
     ("counting", "pause"): ("paused", ["paused"], "Paused. Say resume when you are ready."),
     ("counting", "resume"): ("counting", [], "one"),
@@ -64,7 +64,7 @@ CASES = {
     ("counting", "7"): ("counting", [], "one"),
     ("resting", "next"): ("speaking", [], "Rep 2 of 2. Lift."),
     ("resting", "repeat"): ("resting", [], "Lower."),
-    ("resting", "skip"): ("speaking", ["exercise_end", "exercise_start"], "Coming up: Twist."),
+    ("resting", "skip"): ("speaking", ["exercise_end", "exercise_start"], "Time for Twist."),
     ("resting", "pain"): ("pain_rating", ["pain", "exercise_end"], "Stopping now. How bad is the pain, from zero to ten?"),
     ("resting", "pause"): ("paused", ["paused"], "Paused. Say resume when you are ready."),
     ("resting", "resume"): ("resting", [], "Lower."),
@@ -77,7 +77,7 @@ CASES = {
     ("resting", "7"): ("resting", [], "Lower."),
     ("paused", "next"): ("resting", ["resumed", "rep_done"], None),
     ("paused", "repeat"): ("speaking", ["resumed"], "Rep 1 of 2. Lift."),
-    ("paused", "skip"): ("speaking", ["resumed", "exercise_end", "exercise_start"], "Coming up: Twist."),
+    ("paused", "skip"): ("speaking", ["resumed", "exercise_end", "exercise_start"], "Time for Twist."),
     ("paused", "pain"): ("pain_rating", ["pain", "exercise_end"], "Stopping now. How bad is the pain, from zero to ten?"),
     ("paused", "pause"): ("paused", [], "Paused. Say resume when you are ready."),
     ("paused", "resume"): ("speaking", ["resumed"], "Rep 1 of 2. Lift."),
@@ -136,7 +136,7 @@ def test_command_in_phase(small_routine, phase, command):
     if (phase, command) in (("speaking", "help"), ("counting", "help")):
         assert stepper.said[-1].startswith("You can say: next")
     if command in ("next", "skip", "resume") and phase.startswith("pain"):
-        assert stepper.said[-1] == "Coming up: Twist."
+        assert stepper.said[-1] == "Time for Twist."
 
 
 def test_pain_logs_exercise_side_rep_and_second_of_the_hold(small_routine):

@@ -1,8 +1,9 @@
-"""Synthetic speech for tests and benchmarks: espeak-ng and Flite voices, noise, reverb.
+"""Synthetic speech for tests and benchmarks: espeak-ng, Flite and Festival voices, noise, reverb.
 
-Everything is made locally (espeak-ng, Flite and SoX from Debian) and cached by content, so
-nothing is ever downloaded. espeak-ng is a formant synthesiser, far from a human voice; Flite's
-voices are cut from recordings of people, so they stand in for real speakers too.
+Everything is made locally (espeak-ng, Flite, Festival and SoX from Debian) and cached by
+content, so nothing is ever downloaded. espeak-ng is a formant synthesiser, far from a human
+voice; Flite's voices and Festival's are cut from, or trained on, recordings of people, so they
+stand in for real speakers too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, read_wav, to_re
 
 @dataclass(frozen=True)
 class Voice:
-    name: str  # espeak-ng voice, e.g. "en-us+f3", or a Flite voice, e.g. "flite:slt"
+    name: str  # espeak-ng voice, e.g. "en-us+f3"; Flite, e.g. "flite:slt"; Festival, e.g. "festival:kal_diphone"
     speed: int = 160  # words per minute
     pitch: int = 50  # 0-99
 
@@ -30,9 +31,14 @@ class Voice:
 
     @property
     def synthesiser(self) -> str:
-        return "flite" if self.name.startswith("flite:") else "espeak-ng"
+        return self.name.split(":", 1)[0] if ":" in self.name else "espeak-ng"
 
     def command(self, text: str, out: str) -> list[str]:
+        """The synthesiser's command line; Festival reads `text` from its standard input."""
+        if self.synthesiser == "festival":
+            # Festival's pitch is the voice's own; its speed is a stretch of its own ~170 wpm.
+            return ["text2wave", "-eval", f"(voice_{self.name.split(':', 1)[1]})",
+                    "-eval", f"(Parameter.set 'Duration_Stretch {170 / self.speed:.2f})", "-o", out]
         if self.synthesiser == "flite":
             # Flite has no words-per-minute setting; stretch durations about its own ~170 wpm.
             return ["flite", "-voice", self.name.split(":", 1)[1], "--setf", f"duration_stretch={170 / self.speed:.2f}",
@@ -47,7 +53,7 @@ def speak(text: str, voice: Voice, cache: Path) -> np.ndarray:
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
-            subprocess.run(voice.command(text, tmp.name), check=True, capture_output=True)
+            subprocess.run(voice.command(text, tmp.name), input=text.encode(), check=True, capture_output=True)
             write_wav(path, to_recognizer_format(read_wav(Path(tmp.name))))
     return trim(read_wav(path).samples)
 
