@@ -26,6 +26,7 @@ class FakeStream:
     def __init__(self, deliver, overflowed, say: np.ndarray | None = None, say_at: float = 1.0) -> None:
         self.active = True
         self.muted = False  # the device's own mute: it sends digital silence
+        self.stalled = False  # open and active, but nothing comes (a hung driver)
         self.overflow_blocks: set[int] = set()  # blocks before which audio was lost (the computer too busy)
         self.deliver, self.overflowed = deliver, overflowed
         self.say, self.say_at = say, say_at
@@ -39,6 +40,8 @@ class FakeStream:
             audio[at : at + len(self.say)] += self.say
         audio = np.clip(audio, -32768, 32767).astype(np.int16)
         for start in range(0, len(audio), 2400 * 2):
+            while self.stalled and self.active:
+                time.sleep(0.05)
             if not self.active:
                 return
             if start // (2400 * 2) in self.overflow_blocks:
@@ -60,6 +63,7 @@ class FakeStream:
 class FakeDevice:
     def __init__(self) -> None:
         self.absent = 0  # how many more opening attempts fail
+        self.stalling = 0  # how many more streams opened stall at once
         self.streams: list[FakeStream] = []
         self.attempts = 0
         self.say: np.ndarray | None = None  # what the next stream opened will hear
@@ -70,6 +74,9 @@ class FakeDevice:
             self.absent -= 1
             raise OSError("Device unavailable [PaErrorCode -9985]")
         self.streams.append(FakeStream(deliver, overflowed, self.say))
+        if self.stalling:
+            self.stalling -= 1
+            self.streams[-1].stalled = True
         return self.streams[-1]
 
 
@@ -127,6 +134,30 @@ def test_unplugged_microphone_pauses_retries_and_resumes(small_routine, tmp_path
     # Said aloud: what happened, not "Say resume", which the guide could not have heard.
     assert "the microphone is disconnected. Paused until it is back." in out.getvalue()
     assert "I can hear you again. Resuming." in out.getvalue()
+
+
+def test_a_stalled_microphone_is_opened_again_and_back_only_when_sound_comes(small_routine, tmp_path):
+    from voiceguide.corpus import Voice, speak
+
+    device = FakeDevice()
+    source = MicSource(build_recognizer("en", Config(), "pocketsphinx", announce=False), device.open,
+                       name="fake mic", retry=0.2, stalled_after=0.5)
+    thread, log_path, out = session_in_background(small_routine, source, tmp_path)
+    time.sleep(1.0)
+    device.stalling = 1  # the first stream opened again stalls too
+    device.say = stereo_48k(speak("stop", Voice("en-us", 150), tmp_path), tmp_path)
+    device.streams[-1].stalled = True  # still active: only the silence of its callbacks tells
+    wait_for(lambda: "(fake mic back)" in log_path.read_text())
+    assert len(device.streams) == 3
+    kinds, status = logged_when_done(thread, log_path)
+    assert kinds.count(("command", "(fake mic lost)")) == 1 and kinds.count(("command", "(fake mic back)")) == 1
+    lost = kinds.index(("command", "(fake mic lost)"))
+    back = kinds.index(("command", "(fake mic back)"))
+    assert ("paused", "") in kinds[lost:back] and ("command", "stop") in kinds[back:]
+    assert status == "stopped"
+    notices = [e.message for e in read_log(log_path).events if e.type == "notice"]
+    assert notices == ["fake mic: no sound for 0.5 s although the device is still open; opening it again."]
+    assert out.getvalue().count("I can hear you again. Resuming.") == 1
 
 
 def test_a_muted_microphone_pauses_the_session_and_unmuting_resumes_it(small_routine, tmp_path):

@@ -159,16 +159,25 @@ class MicSource(LiveSource):
     digital silence: nothing would be heard, "pain" included, and the guide would go on as if
     all were well. No real microphone is that quiet, so `muted_after` seconds of it say PAUSE,
     and sound again says RESUME.
+
+    A stream can also stall: still open and active, but no sound comes (a USB device whose
+    driver has hung, a sound server that lost the device). A stream delivers a block every
+    50 ms, so `stalled_after` seconds without one count as a lost device. A device counts as
+    back once sound comes from it again, not when it merely opens: one that opens and stalls
+    again is retried without a word.
     """
 
     def __init__(self, recognizer: Spotter, open_stream: Callable[..., Any],
-                 name: str = "microphone", retry: float = 3.0, muted_after: float = 5.0) -> None:
+                 name: str = "microphone", retry: float = 3.0, muted_after: float = 5.0,
+                 stalled_after: float = 2.0) -> None:
         super().__init__()
         self.recognizer = recognizer
         self.open_stream = open_stream
         self.name = name
         self.retry = retry
         self.muted_after = muted_after
+        self.stalled_after = stalled_after
+        self.away = False  # lost, and no sound from it since
         self.silent_for = 0.0  # seconds of digital silence in a row
         self.muted = False
         self.audio: queue.Queue[AudioChunk | None] = queue.Queue()
@@ -178,6 +187,7 @@ class MicSource(LiveSource):
         self.told_at = -math.inf
         self.closed = False
         self.stream = open_stream(self._heard_audio, self._overflowed)
+        self.heard_at = self.clock.now()  # when the stream last delivered audio
         threading.Thread(target=self._decode, daemon=True, name="recogniser").start()
 
     def listen_for_numbers(self, on: bool) -> None:
@@ -200,12 +210,16 @@ class MicSource(LiveSource):
             try:
                 chunk = self.audio.get(timeout=0.5)
             except queue.Empty:
-                chunk = None
-                if not self.stream.active:
-                    self._reconnect()
+                stalled = self.clock.now() - self.heard_at > self.stalled_after
+                if not self.stream.active or stalled:
+                    self._reconnect(stalled)
                 continue
             if chunk is None:
                 return
+            self.heard_at = self.clock.now()
+            if self.away:
+                self.away = False
+                self._notice(Command.RESUME, device_said(self.name, "back"))
             self._check_muted(chunk)
             self._tell_of_trouble()
             for event in self.recognizer.feed(self.converter.convert(chunk)):
@@ -239,10 +253,15 @@ class MicSource(LiveSource):
             self.muted = True
             self._notice(Command.PAUSE, device_said(self.name, "muted"))
 
-    def _reconnect(self) -> None:
-        self._notice(Command.PAUSE, device_said(self.name, "lost"))
-        with contextlib.suppress(Exception):
-            self.stream.close()
+    def _reconnect(self, stalled: bool = False) -> None:
+        if not self.away:
+            self.away = True
+            self._notice(Command.PAUSE, device_said(self.name, "lost"))
+            if stalled:
+                self.queue.put(Trouble(self.clock.now(), f"{self.name}: no sound for {self.stalled_after:g} s "
+                                                         "although the device is still open; opening it again."))
+        # Closing a hung device can hang too: on a thread of its own, it cannot hold up the retries.
+        threading.Thread(target=_close_quietly, args=(self.stream,), daemon=True, name="close-input").start()
         while not self.closed:
             time.sleep(self.retry)
             try:
@@ -250,8 +269,7 @@ class MicSource(LiveSource):
             except Exception:  # noqa: S112 - still unplugged; PortAudio raises its own types
                 continue
             self.converter = Converter()  # the audio before the gap is not continued
-            self.silent_for, self.muted = 0.0, False
-            self._notice(Command.RESUME, device_said(self.name, "back"))
+            self.silent_for, self.muted, self.heard_at = 0.0, False, self.clock.now()
             return
 
     def close(self) -> None:
@@ -260,6 +278,11 @@ class MicSource(LiveSource):
             self.stream.stop()
             self.stream.close()
         self.audio.put(None)
+
+
+def _close_quietly(stream: Any) -> None:
+    with contextlib.suppress(Exception):
+        stream.close()
 
 
 def sounddevice_opener(wanted: str) -> Callable[..., Any]:
