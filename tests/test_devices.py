@@ -210,13 +210,21 @@ def test_input_overflows_are_logged_and_the_session_goes_on(small_routine, tmp_p
 
 
 class FakeSoundDevice:
-    """Stands in for the sounddevice module: no loudspeaker on this machine."""
+    """Stands in for the sounddevice module: no loudspeaker on this machine. `unplugged` makes
+    playing fail as PortAudio does; `devices` is what it lists."""
 
     def __init__(self) -> None:
         self.calls: list[tuple] = []
+        self.unplugged = False
+        self.devices = [{"name": "USB speakerphone: Audio (hw:1,0)", "max_output_channels": 2, "max_input_channels": 1}]
 
     def play(self, samples, rate, device=None) -> None:
+        if self.unplugged:
+            raise OSError("Error opening OutputStream: Device unavailable [PaErrorCode -9985]")
         self.calls.append(("play", len(samples), rate, device))
+
+    def query_devices(self) -> list[dict]:
+        return [] if self.unplugged else self.devices
 
     def stop(self) -> None:
         self.calls.append(("stop",))
@@ -242,3 +250,90 @@ def test_live_speaker_plays_rendered_speech_and_keeps_what_it_played_for_the_ech
     assert fake.calls[-1] == ("stop",)
     assert np.abs(speaker.playback.span(10.6, RECOGNIZER_RATE)).max() == 0  # nothing after the cut
     assert np.abs(speaker.playback.span(10.0, RECOGNIZER_RATE // 2)).max() > 1000
+
+
+def test_an_unplugged_loudspeaker_prints_the_guide_and_is_found_again_by_name(monkeypatch, small_routine, tmp_path):
+    """The session goes on (each sentence printed instead), the log says when the loudspeaker
+    went and came back, and once replugged, under another number, it is found by its name."""
+    import sys
+
+    from voiceguide.inputs import ScriptSource, read_script
+    from voiceguide.speech.speaker import LiveSpeaker
+    from voiceguide.speech.tts import Renderer
+
+    fake = FakeSoundDevice()
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    out = io.StringIO()
+    speaker = LiveSpeaker(Renderer("en", 160), device=3, wanted="speakerphone", out=out)
+    script = tmp_path / "said.txt"
+    script.write_text("40 next\n")
+    source = ScriptSource(read_script(script))
+
+    class Unplugging:  # the journal, which also unplugs the device 5 s in and plugs it back at 30 s
+        def __init__(self, inner: Journal) -> None:
+            self.inner = inner
+
+        def write(self, event) -> None:  # noqa: ANN001
+            fake.unplugged = 5 <= event.t < 30
+            if event.t >= 30:
+                fake.devices = [dict(fake.devices[0], name="USB speakerphone: Audio (hw:2,0)")]
+            self.inner.write(event)
+
+        def close(self) -> None:
+            self.inner.close()
+
+    log_path = tmp_path / "s.jsonl"
+    Runner(Session(small_routine), speaker, Unplugging(Journal(log_path)), source).run()
+    log = read_log(log_path)
+    notices = [(e.t, e.message) for e in log.events if e.type == "notice"]
+    assert len(notices) == 2, notices
+    (lost_at, lost), (back_at, back) = notices
+    assert lost.startswith("loudspeaker: cannot play (") and "Device unavailable" in lost and 5 <= lost_at < 30
+    assert back == "loudspeaker: back; speaking again" and back_at >= 30
+    assert summarise(log)["status"] == "completed"  # to its end, unheard for 25 s of it
+    printed = out.getvalue().splitlines()
+    assert printed and all(line.startswith("[00:") for line in printed)  # what could not be played, with its time
+    played = [c for c in fake.calls if c[0] == "play"]
+    assert played[0][3] == 3 and played[-1][3] == 0  # found again by name: the only device it lists now
+
+
+def test_a_microphone_opened_again_refreshes_portaudios_list_of_devices_unless_speech_is_playing(monkeypatch):
+    import sys
+
+    from voiceguide.speech.listening import sounddevice_opener
+
+    class Stream:
+        def __init__(self, active: bool = True, **_kwargs) -> None:
+            self.active = active
+
+        def start(self) -> None:
+            pass
+
+    class FakePortAudio(FakeSoundDevice):
+        def __init__(self) -> None:
+            super().__init__()
+            self.restarts = 0
+            self.playing = Stream(active=False)
+
+        def _terminate(self) -> None:
+            self.restarts += 1
+
+        def _initialize(self) -> None:
+            pass
+
+        def get_stream(self) -> Stream:
+            return self.playing
+
+        InputStream = Stream
+
+    fake = FakePortAudio()
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    fake.devices[0]["default_samplerate"] = 48000.0
+    open_stream = sounddevice_opener("speakerphone")
+    open_stream(None, None)
+    assert fake.restarts == 0  # the first time, the list is fresh
+    open_stream(None, None)
+    assert fake.restarts == 1
+    fake.playing = Stream(active=True)  # restarting PortAudio would cut the guide's sentence
+    open_stream(None, None)
+    assert fake.restarts == 1

@@ -88,5 +88,5 @@ def open_voice(spec: str, language: str, config: Config) -> tuple[Speaker, str]:
         from voiceguide.speech.tts import Renderer
 
         device = pick_device("output", config.audio.output_device)
-        return LiveSpeaker(Renderer(language, config.voice_rate), device["index"]), "pyttsx3"
+        return LiveSpeaker(Renderer(language, config.voice_rate), device["index"], config.audio.output_device), "pyttsx3"
     raise UserError(f"unknown --voice {spec!r}; use pyttsx3, print or wav:PATH.")

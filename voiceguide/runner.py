@@ -150,6 +150,9 @@ class Runner:
             return
         say = self._waiting.pop(0)
         seconds = self.speaker.say(say.text, at)
+        for message in self.speaker.troubles():
+            self.journal.write(Notice(at, message))
+            print(f"voiceguide: {message}", file=sys.stderr, flush=True)
         self.spoken = [*self.spoken[-7:], Spoken(at, at + seconds, say.text)]
         self._speaking = say.utterance
         self._listen_for_numbers()

@@ -390,5 +390,8 @@ class EchoingSpeaker:
         self.inner.stop(at)
         self.tap.stopped(at)
 
+    def troubles(self) -> list[str]:
+        return self.inner.troubles()
+
     def close(self) -> None:
         self.inner.close()

@@ -285,13 +285,34 @@ def _close_quietly(stream: Any) -> None:
         stream.close()
 
 
+def refresh_devices(sounddevice: Any) -> bool:
+    """Whether PortAudio was started afresh. It lists the devices once, when it starts: a USB
+    microphone plugged in again is not found (or found under its old number) until then.
+    Starting afresh stops every stream, so not while the guide's speech is playing."""
+    try:
+        if sounddevice.get_stream().active:
+            return False
+    except RuntimeError:
+        pass  # nothing has been played
+    sounddevice._terminate()
+    sounddevice._initialize()
+    return True
+
+
 def sounddevice_opener(wanted: str) -> Callable[..., Any]:
-    """Opens the input whose name contains `wanted`, at its own rate and channel count."""
+    """Opens the input whose name contains `wanted`, at its own rate and channel count; opened
+    again after a loss, with PortAudio's list of devices refreshed first."""
+    opened = False
 
     def open_stream(deliver: Callable[[np.ndarray, int, int], None], overflowed: Callable[[], None]) -> Any:
         import sounddevice
 
         from voiceguide.devices import pick_device
+
+        nonlocal opened
+        if opened:
+            refresh_devices(sounddevice)
+        opened = True
 
         device = pick_device("input", wanted)  # by name each time: card numbers change on replug
         rate = int(device["default_samplerate"])

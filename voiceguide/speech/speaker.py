@@ -1,13 +1,15 @@
 """Speakers: where the guide's words go. Print, WAV timeline, or a live sound device.
 
 Protocol: say(text, at) starts speaking at session time `at` (seconds) and returns how long
-the speech lasts; stop(at) cuts whatever is being said at `at`; close() finishes up.
+the speech lasts; stop(at) cuts whatever is being said at `at`; troubles() gives what went wrong
+with the equipment since last asked, for the log; close() finishes up.
 The runner never asks a speaker to speak over itself: it starts each utterance once the
 previous one has ended, so every speaker can treat its input as a sequence.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -22,6 +24,8 @@ class Speaker(Protocol):
     def say(self, text: str, at: float) -> float: ...
 
     def stop(self, at: float) -> None: ...
+
+    def troubles(self) -> list[str]: ...
 
     def close(self) -> None: ...
 
@@ -49,6 +53,9 @@ class PrintSpeaker:
         if at < self.busy_until:
             print(f"[{_clock(at)}] (stops speaking)", file=self.out, flush=True)
         self.busy_until = at
+
+    def troubles(self) -> list[str]:
+        return []
 
     def close(self) -> None:
         pass
@@ -78,6 +85,9 @@ class WavSpeaker:
             keep = max(0, int((at - start) * self.rate))
             self.pieces[-1] = (start, samples[:keep])
 
+    def troubles(self) -> list[str]:
+        return []
+
     def timeline(self) -> AudioChunk:
         rate = self.rate or 16000
         end = max((int(s * rate) + len(x) for s, x in self.pieces), default=0)
@@ -92,9 +102,18 @@ class WavSpeaker:
 
 
 class LiveSpeaker:
-    """pyttsx3-rendered speech played through sounddevice, which can stop mid-word."""
+    """pyttsx3-rendered speech played through sounddevice, which can stop mid-word.
 
-    def __init__(self, renderer: Renderer, device: str | int | None = None) -> None:
+    A loudspeaker unplugged mid-session makes playing fail. The session goes on: each sentence
+    is printed instead, and at most every RETRY seconds the device is looked for again by name
+    (`wanted`, as audio.output_device), since a replugged device may come back under another
+    number. Both happenings are kept for the log (troubles()).
+    """
+
+    RETRY = 3.0  # seconds of session time between looks for a lost loudspeaker
+
+    def __init__(self, renderer: Renderer, device: str | int | None = None, wanted: str = "",
+                 out: TextIO = sys.stdout) -> None:
         import sounddevice
 
         from voiceguide.speech.echo import Playback
@@ -102,14 +121,48 @@ class LiveSpeaker:
         self.sd = sounddevice
         self.renderer = renderer
         self.device = device
+        self.wanted = wanted
+        self.out = out
         self.playback = Playback()  # what was played when: the echo canceller's reference
+        self.lost = False
+        self.looked_at = -math.inf
+        self.notes: list[str] = []
 
     def say(self, text: str, at: float) -> float:
         audio = self.renderer.render(text)
         # The runner starts an utterance only when the last has ended, so playing now is on time.
-        self.sd.play(audio.samples, audio.rate, device=self.device)
-        self.playback.played(audio, at)
+        if self._play(audio, at):
+            self.playback.played(audio, at)
+        else:
+            print(f"[{_clock(at)}] {text}", file=self.out, flush=True)  # unheard, but not lost
         return audio.seconds
+
+    def _play(self, audio: AudioChunk, at: float) -> bool:
+        if self.lost:
+            if at - self.looked_at < self.RETRY:
+                return False
+            self.looked_at = at
+            from voiceguide.devices import pick_device
+
+            try:
+                self.device = pick_device("output", self.wanted)["index"]
+            except Exception:  # noqa: BLE001 - not there yet; a UserError or PortAudio's own error
+                return False
+        try:
+            self.sd.play(audio.samples, audio.rate, device=self.device)
+        except Exception as exc:  # noqa: BLE001 - PortAudio raises its own error type
+            if not self.lost:
+                self.lost, self.looked_at = True, at
+                self.notes.append(f"loudspeaker: cannot play ({exc}); printing what the guide says until it is back")
+            return False
+        if self.lost:
+            self.lost = False
+            self.notes.append("loudspeaker: back; speaking again")
+        return True
+
+    def troubles(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
 
     def stop(self, at: float) -> None:
         self.sd.stop()
