@@ -101,6 +101,16 @@ def test_the_guide_announcing_each_move_is_not_a_command(cache):
         assert events == [], voice.label
 
 
+def test_the_routines_lines_for_one_leg_then_the_other_are_not_commands(cache):
+    """Said alone after a pause, "Then the other." was heard as "that hurts" (pain) in both of
+    Festival's diphone voices, and "Now the other." as "i'm done" (stop) in espeak-ng's."""
+    routine = {ex.id: ex for ex in load_routine(find_routine("si-joint")).exercises}
+    lines = [m.say for m in routine["both-knees-to-chest"].rep] + [routine["pelvic-tilt-marching"].steps[-1]]
+    for voice in (Voice("festival:kal_diphone", 160), Voice("en-us+f3", 140, 60)):
+        events, _ = hear("en", [speak(line, voice, cache) for line in lines], "pocketsphinx")
+        assert events == [], voice.label
+
+
 KOREAN_MISSES = {Command.NEXT, Command.REPEAT, Command.PAUSE, Command.STOP, Command.STATUS, Command.SLOWER,
                  Command.FASTER}
 
