@@ -201,6 +201,10 @@ def test_wav_files_of_every_common_encoding_are_read(cache, tmp_path):
     subprocess.run(["sox", str(original), str(flac)], check=True)
     result = run_cli("listen", str(flac))
     assert result.returncode == 2 and f"{flac}: not a readable PCM WAV file (it does not start with RIFF" in result.stderr
+    # A compressed WAV is named for what it is, not for the size of its blocks.
+    subprocess.run(["sox", str(original), "-e", "ima-adpcm", str(converted)], check=True)
+    result = run_cli("listen", str(converted))
+    assert result.returncode == 2 and f"{converted}: IMA ADPCM (compressed) is not supported. Convert it" in result.stderr
 
 
 @pytest.mark.parametrize(("rate", "channels"), [(44100, 1), (48000, 2), (22050, 1), (8000, 1)])

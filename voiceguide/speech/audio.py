@@ -142,7 +142,10 @@ def _decode(raw: bytes, tag: int, width: int) -> np.ndarray:
     if tag in (ALAW, MULAW) and width == 1:
         return (_alaw if tag == ALAW else _mulaw)(np.frombuffer(raw, np.uint8).astype(np.int32)).astype(np.int16)
     names = {PCM: "integer PCM", FLOAT: "float", ALAW: "A-law", MULAW: "mu-law"}
-    raise ValueError(f"{names.get(tag, f'encoding {tag}')} with {width * 8}-bit samples is not supported")
+    if tag not in names:  # compressed (ADPCM, GSM, MP3 in a WAV): its blocks are not samples
+        compressed = {0x2: "MS ADPCM", 0x11: "IMA ADPCM", 0x31: "GSM 6.10", 0x55: "MP3"}
+        raise ValueError(f"{compressed.get(tag, f'encoding {tag}')} (compressed) is not supported")
+    raise ValueError(f"{names[tag]} with {width * 8}-bit samples is not supported")
 
 
 def _mulaw(u: np.ndarray) -> np.ndarray:
