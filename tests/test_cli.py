@@ -66,6 +66,8 @@ def test_pain_in_the_bridge_fourth_rep_is_logged_and_the_session_goes_on(unatten
     assert data["status"] == "completed"
     assert data["summary"] == "You finished 11 of 12 moves. Pain during the bridge, rep 4."
     assert "How bad is the pain" in result.stdout
+    shown = run_cli("log", "--log-dir", str(logs), "show", "last").stdout
+    assert "  pain at rep 4, " in shown and ", rated 7/10" in shown
 
 
 def test_stop_ends_the_session_as_stopped(tmp_path):

@@ -59,12 +59,12 @@ def session_text(s: dict[str, Any]) -> str:
         pain = ""
         if e["pain_at"]:
             at = e["pain_at"]
-            where = f"rep {at['rep']}" if at["rep"] else "between reps"
+            where = f"at rep {at['rep']}" if at["rep"] else "between reps"
             if at["second"] is not None:
                 where += f", {at['second']:g} s into the hold"
             side = f", {e['side']} side" if e["side"] != "both" else ""
             level = f", rated {e['pain_level']}/10" if e["pain_level"] is not None else ", not rated"
-            pain = f"  pain at {where}{side}{level}"
+            pain = f"  pain {where}{side}{level}"
         lines.append(f"  {e['name']:<{width}}  {e['status']:<12} {reps:<12}{pain}".rstrip())
     if s.get("notes"):
         lines += ["", "Notes:"] + [f"  {_clock(n['t']):>6}  {n['message']}" for n in s["notes"]]
