@@ -162,14 +162,15 @@ class MicSource(LiveSource):
 
     A stream can also stall: still open and active, but no sound comes (a USB device whose
     driver has hung, a sound server that lost the device). A stream delivers a block every
-    50 ms, so `stalled_after` seconds without one count as a lost device. A device counts as
+    50 ms, so `stalled_after` seconds without one count as a lost device (4 s leaves time for a
+    Bluetooth device, slow to start). A device counts as
     back once sound comes from it again, not when it merely opens: one that opens and stalls
     again is retried without a word.
     """
 
     def __init__(self, recognizer: Spotter, open_stream: Callable[..., Any],
                  name: str = "microphone", retry: float = 3.0, muted_after: float = 5.0,
-                 stalled_after: float = 2.0) -> None:
+                 stalled_after: float = 4.0) -> None:
         super().__init__()
         self.recognizer = recognizer
         self.open_stream = open_stream
