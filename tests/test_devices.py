@@ -337,3 +337,18 @@ def test_a_microphone_opened_again_refreshes_portaudios_list_of_devices_unless_s
     fake.playing = Stream(active=True)  # restarting PortAudio would cut the guide's sentence
     open_stream(None, None)
     assert fake.restarts == 1
+    fake.playing.active = False  # the sentence is over
+    open_stream(None, None)
+    assert fake.restarts == 2
+
+    class Freed:  # once PortAudio has restarted, it has freed this stream: asking it is not safe
+        @property
+        def active(self) -> bool:
+            if fake.restarts > restarted:
+                raise AssertionError("asked a freed stream")
+            return False
+
+    fake.playing, restarted = Freed(), fake.restarts
+    open_stream(None, None)  # a finished sentence: restarts, and so frees its stream
+    open_stream(None, None)  # restarts again without asking it
+    assert fake.restarts == 4

@@ -286,17 +286,23 @@ def _close_quietly(stream: Any) -> None:
         stream.close()
 
 
+_ENDED: list[Any] = []  # the stream of the guide's speech when PortAudio last started afresh, which that ended
+
+
 def refresh_devices(sounddevice: Any) -> bool:
     """Whether PortAudio was started afresh. It lists the devices once, when it starts: a USB
     microphone plugged in again is not found (or found under its old number) until then.
-    Starting afresh stops every stream, so not while the guide's speech is playing."""
+    Starting afresh stops every stream, so not while the guide's speech is playing; and a
+    stream it ended is not asked whether it plays (PortAudio has freed it)."""
     try:
-        if sounddevice.get_stream().active:
-            return False
+        speech = sounddevice.get_stream()
     except RuntimeError:
-        pass  # nothing has been played
+        speech = None  # nothing has been played
+    if speech is not None and not any(speech is ended for ended in _ENDED) and speech.active:
+        return False
     sounddevice._terminate()
     sounddevice._initialize()
+    _ENDED[:] = [speech]
     return True
 
 
