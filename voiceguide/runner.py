@@ -80,8 +80,7 @@ class Runner:
                         self._advance(max(due, self.source.now()))
                 elif isinstance(item, Trouble):
                     self._advance(item.t)
-                    self.journal.write(Notice(self.now, item.message))
-                    print(f"voiceguide: {item.message}", file=sys.stderr, flush=True)
+                    self._note(self.now, item.message)
                     if item.say:
                         self._handle(Told(item.say), self.now)
                 elif isinstance(item, CommandEvent):
@@ -98,6 +97,11 @@ class Runner:
             self.source.close()
             self.speaker.close()
             self.journal.close()
+
+    def _note(self, t: float, message: str) -> None:
+        """Trouble with the equipment: in the log, and on the terminal for whoever is there."""
+        self.journal.write(Notice(t, message))
+        print(f"voiceguide: {message}", file=sys.stderr, flush=True)
 
     def _next_due(self) -> float | None:
         times = [d for d in (self.session.deadline, self._due[0].at if self._due else None) if d is not None]
@@ -151,8 +155,7 @@ class Runner:
         say = self._waiting.pop(0)
         seconds = self.speaker.say(say.text, at)
         for message in self.speaker.troubles():
-            self.journal.write(Notice(at, message))
-            print(f"voiceguide: {message}", file=sys.stderr, flush=True)
+            self._note(at, message)
         self.spoken = [*self.spoken[-7:], Spoken(at, at + seconds, say.text)]
         self._speaking = say.utterance
         self._listen_for_numbers()

@@ -163,9 +163,8 @@ class MicSource(LiveSource):
     A stream can also stall: still open and active, but no sound comes (a USB device whose
     driver has hung, a sound server that lost the device). A stream delivers a block every
     50 ms, so `stalled_after` seconds without one count as a lost device (4 s leaves time for a
-    Bluetooth device, slow to start). A device counts as
-    back once sound comes from it again, not when it merely opens: one that opens and stalls
-    again is retried without a word.
+    Bluetooth device, slow to start). A device counts as back once sound comes from it again,
+    not when it merely opens: one that opens and stalls again is retried without a word.
     """
 
     def __init__(self, recognizer: Spotter, open_stream: Callable[..., Any],
@@ -289,8 +288,8 @@ def _close_quietly(stream: Any) -> None:
 _ENDED: list[Any] = []  # the stream of the guide's speech when PortAudio last started afresh, which that ended
 
 
-def refresh_devices(sounddevice: Any) -> bool:
-    """Whether PortAudio was started afresh. It lists the devices once, when it starts: a USB
+def refresh_devices(sounddevice: Any) -> None:
+    """Start PortAudio afresh. It lists the devices once, when it starts: a USB
     microphone plugged in again is not found (or found under its old number) until then.
     Starting afresh stops every stream, so not while the guide's speech is playing; and a
     stream it ended is not asked whether it plays (PortAudio has freed it)."""
@@ -299,11 +298,10 @@ def refresh_devices(sounddevice: Any) -> bool:
     except RuntimeError:
         speech = None  # nothing has been played
     if speech is not None and not any(speech is ended for ended in _ENDED) and speech.active:
-        return False
+        return
     sounddevice._terminate()
     sounddevice._initialize()
     _ENDED[:] = [speech]
-    return True
 
 
 def sounddevice_opener(wanted: str) -> Callable[..., Any]:
