@@ -70,6 +70,15 @@ def test_pain_in_the_bridge_fourth_rep_is_logged_and_the_session_goes_on(unatten
     assert "  pain at rep 4, " in shown and ", rated 7/10" in shown
 
 
+def test_pain_before_the_first_rep_is_shown_as_between_reps(tmp_path):
+    script = tmp_path / "said.txt"
+    script.write_text("2 next\n4 next\n12 pain\n16 7\n20 stop\n")  # in the pelvic tilt's steps
+    logs = tmp_path / "logs"
+    assert run_cli("run", "si-joint", "--input", f"script:{script}", "--voice", "print", "--log-dir", str(logs)).returncode == 0
+    shown = run_cli("log", "--log-dir", str(logs), "show", "last").stdout
+    assert "  pain between reps, rated 7/10" in shown, shown
+
+
 def test_stop_ends_the_session_as_stopped(tmp_path):
     script = tmp_path / "stop.txt"
     script.write_text("3 skip\n5 skip\n60 stop\n")  # the welcome, then pelvic tilt
