@@ -226,6 +226,10 @@ class FakeSoundDevice:
     def query_devices(self) -> list[dict]:
         return [] if self.unplugged else self.devices
 
+    def check_output_settings(self, device=None) -> None:  # noqa: ANN001
+        if self.unplugged:
+            raise OSError("Error querying device 0 [PaErrorCode -9996]")
+
     def stop(self) -> None:
         self.calls.append(("stop",))
 
@@ -252,9 +256,10 @@ def test_live_speaker_plays_rendered_speech_and_keeps_what_it_played_for_the_ech
     assert np.abs(speaker.playback.span(10.0, RECOGNIZER_RATE // 2)).max() > 1000
 
 
-def test_an_unplugged_loudspeaker_prints_the_guide_and_is_found_again_by_name(monkeypatch, small_routine, tmp_path):
-    """The session goes on (each sentence printed instead), the log says when the loudspeaker
-    went and came back, and once replugged, under another number, it is found by its name."""
+def test_an_unplugged_loudspeaker_pauses_the_session_until_it_is_found_again_by_name(monkeypatch, small_routine, tmp_path):
+    """While the person cannot hear the guide the session waits, printing what it says; the log
+    says when the loudspeaker went and came back; once replugged, under another number, it is
+    found by its name, and the session goes on from where it was."""
     import sys
 
     from voiceguide.inputs import ScriptSource, read_script
@@ -266,33 +271,32 @@ def test_an_unplugged_loudspeaker_prints_the_guide_and_is_found_again_by_name(mo
     out = io.StringIO()
     speaker = LiveSpeaker(Renderer("en", 160), device=3, wanted="speakerphone", out=out)
     script = tmp_path / "said.txt"
-    script.write_text("40 next\n")
-    source = ScriptSource(read_script(script))
+    script.write_text("200 next\n")
 
-    class Unplugging:  # the journal, which also unplugs the device 5 s in and plugs it back at 30 s
-        def __init__(self, inner: Journal) -> None:
-            self.inner = inner
-
-        def write(self, event) -> None:  # noqa: ANN001
-            fake.unplugged = 5 <= event.t < 30
-            if event.t >= 30:
+    class Unplugging(ScriptSource):  # unplugs the device 5 s in and plugs it back, renumbered, at 30 s
+        def poll(self, until):  # noqa: ANN001, ANN201
+            item = super().poll(until)
+            fake.unplugged = 5 <= self.now() < 30
+            if self.now() >= 30:
                 fake.devices = [dict(fake.devices[0], name="USB speakerphone: Audio (hw:2,0)")]
-            self.inner.write(event)
-
-        def close(self) -> None:
-            self.inner.close()
+            return item
 
     log_path = tmp_path / "s.jsonl"
-    Runner(Session(small_routine), speaker, Unplugging(Journal(log_path)), source).run()
+    Runner(Session(small_routine), speaker, Journal(log_path), Unplugging(read_script(script))).run()
     log = read_log(log_path)
     notices = [(e.t, e.message) for e in log.events if e.type == "notice"]
     assert len(notices) == 2, notices
     (lost_at, lost), (back_at, back) = notices
     assert lost.startswith("loudspeaker: cannot play (") and "Device unavailable" in lost and 5 <= lost_at < 30
-    assert back == "loudspeaker: back; speaking again" and back_at >= 30
-    assert summarise(log)["status"] == "completed"  # to its end, unheard for 25 s of it
+    assert back == "loudspeaker: back; speaking again" and 30 <= back_at < 30 + LiveSpeaker.RETRY + 1
+    kinds = [(e.t, e.type, getattr(e, "text", "")) for e in log.events if e.type in ("paused", "resumed", "command")]
+    assert [k[1:] for k in kinds] == [("command", "(loudspeaker silent)"), ("paused", ""),
+                                      ("command", "(loudspeaker sounding)"), ("resumed", "")], kinds
+    assert lost_at <= kinds[1][0] < lost_at + 2 and kinds[3][0] == back_at
+    assert summarise(log)["status"] == "completed"
     printed = out.getvalue().splitlines()
     assert printed and all(line.startswith("[00:") for line in printed)  # what could not be played, with its time
+    assert printed[-1].endswith("The loudspeaker is disconnected, and you cannot hear me. Paused until it is back.")
     played = [c for c in fake.calls if c[0] == "play"]
     assert played[0][3] == 3 and played[-1][3] == 0  # found again by name: the only device it lists now
 

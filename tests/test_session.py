@@ -273,7 +273,7 @@ def test_the_runner_listens_for_numbers_in_a_rating_and_while_the_guide_counts(s
     assert not any(on for at, on in source.calls if 65.0 <= at < 70.0)
 
 
-def test_a_microphone_that_is_lost_or_muted_is_named_and_coming_back_resumes_only_its_own_pause(small_routine):
+def test_a_device_that_is_lost_or_muted_is_named_and_coming_back_resumes_only_its_own_pause(small_routine):
     from voiceguide.commands import Command, CommandEvent, device_said
     from voiceguide.session import Heard
     from voiceguide.texts import TEXTS
@@ -281,9 +281,9 @@ def test_a_microphone_that_is_lost_or_muted_is_named_and_coming_back_resumes_onl
     stepper = new_stepper(small_routine)
     reach(stepper, "counting")
 
-    def device(command: Command, state: str) -> None:
+    def device(command: Command, state: str, name: str = "microphone") -> None:
         stepper.now += 0.1
-        event = CommandEvent(command, device_said("microphone", state), 1.0, stepper.now, stepper.now)
+        event = CommandEvent(command, device_said(name, state), 1.0, stepper.now, stepper.now)
         stepper.apply(stepper.session.handle(Heard(event), stepper.now))
 
     said = TEXTS["en"]
@@ -292,7 +292,7 @@ def test_a_microphone_that_is_lost_or_muted_is_named_and_coming_back_resumes_onl
         # "Paused. Say resume when you are ready." would ask for what the guide cannot hear.
         assert stepper.session.phase is Phase.PAUSED and stepper.said[-1] == said[f"paused_{lost}"]
         device(Command.RESUME, back)
-        assert stepper.session.phase is not Phase.PAUSED and said["resuming_device"] in stepper.said[-2:]
+        assert stepper.session.phase is not Phase.PAUSED and said[f"resuming_{back}"] in stepper.said[-2:]
     # The person pauses; the microphone is then unplugged and plugged back in: still paused.
     stepper.say("pause")
     device(Command.PAUSE, "lost")
@@ -300,3 +300,32 @@ def test_a_microphone_that_is_lost_or_muted_is_named_and_coming_back_resumes_onl
     assert stepper.session.phase is Phase.PAUSED and stepper.said[-1] == said["paused"]
     stepper.say("resume")
     assert stepper.session.phase is not Phase.PAUSED and stepper.said[-2] == said["resuming"]
+    # The loudspeaker: the person cannot hear the guide. Its return does not undo the
+    # microphone's pause, nor the microphone's the loudspeaker's.
+    device(Command.PAUSE, "silent", "loudspeaker")
+    assert stepper.session.phase is Phase.PAUSED and stepper.said[-1] == said["paused_silent"]
+    device(Command.PAUSE, "lost")
+    device(Command.RESUME, "back")
+    assert stepper.session.phase is Phase.PAUSED
+    device(Command.RESUME, "sounding", "loudspeaker")
+    assert stepper.session.phase is not Phase.PAUSED and said["resuming_sounding"] in stepper.said[-2:]
+    device(Command.PAUSE, "lost")
+    device(Command.RESUME, "sounding", "loudspeaker")
+    assert stepper.session.phase is Phase.PAUSED and stepper.said[-1] == said["paused_lost"]
+
+
+@pytest.mark.parametrize("phase", ["pain_rating", "pain_rest"])
+def test_a_device_lost_and_back_after_a_pain_leaves_the_person_where_they_were(small_routine, phase):
+    """The person's "resume" there means "go on to the next move"; a device coming back must not
+    say it for them."""
+    from voiceguide.commands import Command, CommandEvent, device_said
+    from voiceguide.session import Heard
+
+    stepper = reach(new_stepper(small_routine), phase)
+    said = list(stepper.said)
+    for name, lost, back in (("microphone", "lost", "back"), ("loudspeaker", "silent", "sounding")):
+        for command, state in ((Command.PAUSE, lost), (Command.RESUME, back)):
+            stepper.now += 0.1
+            event = CommandEvent(command, device_said(name, state), 1.0, stepper.now, stepper.now)
+            stepper.apply(stepper.session.handle(Heard(event), stepper.now))
+    assert stepper.session.phase.value == phase and stepper.said == said

@@ -63,9 +63,9 @@ class CommandEvent:
         return out
 
 
-# What a device's own events say of it (see device_said): the guide pauses for the first two
-# and goes on after the last two.
-DEVICE_STATES = ("lost", "muted", "back", "unmuted")
+# What a device's own events say of it (see device_said): the guide pauses for the first three
+# (a microphone lost or muted, a loudspeaker gone silent) and goes on after the others.
+DEVICE_STATES = ("lost", "muted", "silent", "back", "unmuted", "sounding")
 
 
 def device_said(name: str, state: str) -> str:
@@ -73,12 +73,12 @@ def device_said(name: str, state: str) -> str:
     return f"({name} {state})"
 
 
-def device_state(text: str) -> str | None:
-    """The state in device_said's text; None for what a person said."""
+def device_state(text: str) -> tuple[str, str] | None:
+    """(device, state) from device_said's text; None for what a person said."""
     if not (text.startswith("(") and text.endswith(")")):
         return None
-    state = text[1:-1].rsplit(" ", 1)[-1]
-    return state if state in DEVICE_STATES else None
+    name, _, state = text[1:-1].rpartition(" ")
+    return (name, state) if name and state in DEVICE_STATES else None
 
 
 # Phrases per language. Every phrase is lower case, words separated by single spaces.

@@ -13,7 +13,7 @@ import itertools
 import sys
 from dataclasses import dataclass, field
 
-from voiceguide.commands import Command, CommandEvent, says_number
+from voiceguide.commands import Command, CommandEvent, device_said, says_number
 from voiceguide.events import Notice
 from voiceguide.inputs import END_OF_INPUT, CommandSource, Trouble
 from voiceguide.journal import Journal
@@ -43,6 +43,11 @@ class _Due:
 
 
 class Runner:
+    # Seconds between looks for a lost loudspeaker while the session waits for it. The speaker
+    # itself decides how often it really searches (LiveSpeaker.RETRY); this only wakes the loop,
+    # which otherwise sleeps until something is said.
+    SPEAKER_CHECK = 1.0
+
     def __init__(self, session: Session, speaker: Speaker, journal: Journal, source: CommandSource,
                  echo_threshold: float = 0.85) -> None:
         self.session = session
@@ -55,6 +60,7 @@ class Runner:
         self._seq = itertools.count()
         self._waiting: list[Say] = []  # said while the speaker is busy; start in order
         self._speaking: int | None = None  # utterance being spoken
+        self._silent = False  # the loudspeaker is lost; the session was paused for it
         self.now = 0.0
 
     # --- the loop ------------------------------------------------------------------------
@@ -63,12 +69,15 @@ class Runner:
             self._handle(Start(), 0.0)
             ended = False
             while not self.session.finished:
+                self._check_speaker()
                 due = self._next_due()
                 if ended:
                     if due is None:  # nothing can happen any more; cannot occur by design
                         break
                     self._advance(due)
                     continue
+                if self._silent:
+                    due = min(due, self.now + self.SPEAKER_CHECK) if due is not None else self.now + self.SPEAKER_CHECK
                 item = self.source.poll(due)
                 if item is END_OF_INPUT:
                     ended = True
@@ -97,6 +106,22 @@ class Runner:
             self.source.close()
             self.speaker.close()
             self.journal.close()
+
+    def _check_speaker(self) -> None:
+        """Pause while the person cannot hear the guide, and go on once they can: a device's
+        own pause and resume, as for a lost microphone (see Session)."""
+        present = self.speaker.present(self.now)  # a lost loudspeaker is looked for here
+        self._note_troubles(self.now)
+        if present == self._silent:
+            self._silent = not present
+            command, state = (Command.RESUME, "sounding") if present else (Command.PAUSE, "silent")
+            t = self.now
+            self._handle(Heard(CommandEvent(command, device_said("loudspeaker", state), 1.0, t, t)), t)
+            self._note_troubles(t)
+
+    def _note_troubles(self, t: float) -> None:
+        for message in self.speaker.troubles():
+            self._note(t, message)
 
     def _note(self, t: float, message: str) -> None:
         """Trouble with the equipment: in the log, and on the terminal for whoever is there."""
@@ -154,8 +179,7 @@ class Runner:
             return
         say = self._waiting.pop(0)
         seconds = self.speaker.say(say.text, at)
-        for message in self.speaker.troubles():
-            self._note(at, message)
+        self._note_troubles(at)
         self.spoken = [*self.spoken[-7:], Spoken(at, at + seconds, say.text)]
         self._speaking = say.utterance
         self._listen_for_numbers()

@@ -127,7 +127,7 @@ class _State:
     count: int = 0  # counts said in the current hold
     rest_left: float = 0.0  # seconds of rest left when paused
     paused_from: Phase = Phase.SPEAKING
-    paused_by_device: bool = False  # the microphone was lost or muted, not a pause the person asked for
+    paused_by_device: str | None = None  # the device lost or muted that paused it; None: the person did
     input_ended: bool = False
     rated: bool = False  # the latest pain has a 0-10 rating
     attempt: _Attempt | None = None
@@ -368,7 +368,10 @@ class Session:
                 self._silence()
                 s.phase = Phase.DONE
             return
-        if c is Command.PAIN:
+        device = device_state(cmd.text)
+        if device is not None:
+            self._device(c, device, now)
+        elif c is Command.PAIN:
             if s.phase not in (Phase.PAIN_RATING, Phase.PAIN_REST):  # already stopped for it
                 self._pain(now)
         elif c is Command.STOP:
@@ -384,13 +387,10 @@ class Session:
         elif s.phase is Phase.PAIN_REST:
             self._in_pain_rest(cmd, now)
         elif s.phase is Phase.PAUSED:
-            device = device_state(cmd.text)
-            if device is not None and not s.paused_by_device:
-                pass  # a microphone coming back does not undo a pause the person asked for
-            elif c in (Command.RESUME, Command.NEXT, Command.REPEAT, Command.SKIP, Command.BACK):
-                self._resume(now, then=None if c is Command.RESUME else c, device=device is not None)
+            if c in (Command.RESUME, Command.NEXT, Command.REPEAT, Command.SKIP, Command.BACK):
+                self._resume(now, then=None if c is Command.RESUME else c)
         elif c is Command.PAUSE:
-            self._pause(now, device_state(cmd.text))
+            self._pause(now)
         elif c is Command.NEXT:
             self._next(now)
         elif c is Command.REPEAT:
@@ -466,21 +466,34 @@ class Session:
         if self.s.input_ended and self.s.phase in (Phase.PAIN_REST, Phase.PAUSED):
             self._finish("incomplete", now, reason=f"input ended while {self.s.phase.value}")
 
-    def _pause(self, now: float, device: str | None = None) -> None:
-        """Pause; `device` is what happened to the microphone when it, not the person, caused it
-        (see commands.device_state), and the guide then says so: "Paused. Say resume" would ask
+    def _device(self, command: Command, device: tuple[str, str], now: float) -> None:
+        """A device's own pause or resume (commands.device_state). It pauses only what a pause
+        can stop: a pain rating and the rest after it wait for the person anyway. Coming back, it
+        undoes only its own pause: not one the person asked for, nor the other device's; and
+        never does what the person's "resume" would do elsewhere, such as leave the rest after a
+        pain for the next move."""
+        s = self.s
+        if command is Command.PAUSE and s.phase not in (Phase.PAUSED, Phase.PAIN_RATING, Phase.PAIN_REST):
+            self._pause(now, device)
+        elif command is Command.RESUME and s.phase is Phase.PAUSED and s.paused_by_device == device[0]:
+            self._resume(now, then=None, device=device[1])
+
+    def _pause(self, now: float, device: tuple[str, str] | None = None) -> None:
+        """Pause; `device` is (device, what happened to it) when a device, not the person, caused
+        it (see commands.device_state), and the guide then says so: "Paused. Say resume" would ask
         for what it cannot hear."""
         s = self.s
         self._silence()
         s.rest_left = max(0.0, (s.deadline or now) - now) if s.phase is Phase.RESTING else 0.0
         s.paused_from = Phase.SPEAKING if s.phase is Phase.INTERJECTING else s.phase
         s.phase, s.deadline = Phase.PAUSED, None
-        s.paused_by_device = device is not None
+        s.paused_by_device = device[0] if device else None
         self._log(ev.Paused(now))
-        self._say(self.texts(f"paused_{device}" if device else "paused"), await_it=False)
+        self._say(self.texts(f"paused_{device[1]}" if device else "paused"), await_it=False)
         self._end_if_stuck(now)
 
-    def _resume(self, now: float, then: Command | None, device: bool = False) -> None:
+    def _resume(self, now: float, then: Command | None, device: str | None = None) -> None:
+        """Go on where the pause began; `device` is what came back when a device resumed it."""
         s = self.s
         self._silence()
         self._log(ev.Resumed(now))
@@ -488,7 +501,7 @@ class Session:
         if then is not None:
             self._heard_after_resume(then, now)
             return
-        self._say(self.texts("resuming_device" if device else "resuming"), await_it=False)
+        self._say(self.texts(f"resuming_{device}" if device else "resuming"), await_it=False)
         self._restart_step(now, s.rest_left if s.paused_from is Phase.RESTING else None)
 
     def _heard_after_resume(self, command: Command, now: float) -> None:

@@ -390,6 +390,9 @@ class EchoingSpeaker:
         self.inner.stop(at)
         self.tap.stopped(at)
 
+    def present(self, at: float) -> bool:
+        return self.inner.present(at)
+
     def troubles(self) -> list[str]:
         return self.inner.troubles()
 

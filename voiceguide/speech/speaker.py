@@ -1,8 +1,9 @@
 """Speakers: where the guide's words go. Print, WAV timeline, or a live sound device.
 
 Protocol: say(text, at) starts speaking at session time `at` (seconds) and returns how long
-the speech lasts; stop(at) cuts whatever is being said at `at`; troubles() gives what went wrong
-with the equipment since last asked, for the log; close() finishes up.
+the speech lasts; stop(at) cuts whatever is being said at `at`; present(at) is whether the
+person can hear it (a lost loudspeaker is looked for again there); troubles() gives what went
+wrong with the equipment since last asked, for the log; close() finishes up.
 The runner never asks a speaker to speak over itself: it starts each utterance once the
 previous one has ended, so every speaker can treat its input as a sequence.
 """
@@ -24,6 +25,8 @@ class Speaker(Protocol):
     def say(self, text: str, at: float) -> float: ...
 
     def stop(self, at: float) -> None: ...
+
+    def present(self, at: float) -> bool: ...
 
     def troubles(self) -> list[str]: ...
 
@@ -53,6 +56,9 @@ class PrintSpeaker:
         if at < self.busy_until:
             print(f"[{_clock(at)}] (stops speaking)", file=self.out, flush=True)
         self.busy_until = at
+
+    def present(self, at: float) -> bool:
+        return True
 
     def troubles(self) -> list[str]:
         return []
@@ -85,6 +91,9 @@ class WavSpeaker:
             keep = max(0, int((at - start) * self.rate))
             self.pieces[-1] = (start, samples[:keep])
 
+    def present(self, at: float) -> bool:
+        return True
+
     def troubles(self) -> list[str]:
         return []
 
@@ -104,10 +113,11 @@ class WavSpeaker:
 class LiveSpeaker:
     """pyttsx3-rendered speech played through sounddevice, which can stop mid-word.
 
-    A loudspeaker unplugged mid-session makes playing fail. The session goes on: each sentence
-    is printed instead, and at most every RETRY seconds the device is looked for again by name
-    (`wanted`, as audio.output_device), since a replugged device may come back under another
-    number. Both happenings are kept for the log (troubles()).
+    A loudspeaker unplugged (or a Bluetooth one switched off) mid-session makes playing fail.
+    Each sentence is then printed instead, and present() is False until the device is found
+    again: looked for by name (`wanted`, as audio.output_device) at most every RETRY seconds,
+    since a replugged device may come back under another number, and opened to be sure. The
+    runner pauses the session meanwhile. Both happenings are kept for the log (troubles()).
     """
 
     RETRY = 3.0  # seconds of session time between looks for a lost loudspeaker
@@ -137,17 +147,24 @@ class LiveSpeaker:
             print(f"[{_clock(at)}] {text}", file=self.out, flush=True)  # unheard, but not lost
         return audio.seconds
 
-    def _play(self, audio: AudioChunk, at: float) -> bool:
-        if self.lost:
-            if at - self.looked_at < self.RETRY:
-                return False
-            self.looked_at = at
-            from voiceguide.devices import pick_device
+    def present(self, at: float) -> bool:
+        if not self.lost or at - self.looked_at < self.RETRY:
+            return not self.lost
+        self.looked_at = at
+        from voiceguide.devices import pick_device
 
-            try:
-                self.device = pick_device("output", self.wanted)["index"]
-            except Exception:  # noqa: BLE001 - not there yet; a UserError or PortAudio's own error
-                return False
+        try:
+            device = pick_device("output", self.wanted)["index"]
+            self.sd.check_output_settings(device=device)  # opens it: listed is not yet working
+        except Exception:  # noqa: BLE001 - not there yet; a UserError or PortAudio's own error
+            return False
+        self.device, self.lost = device, False
+        self.notes.append("loudspeaker: back; speaking again")
+        return True
+
+    def _play(self, audio: AudioChunk, at: float) -> bool:
+        if not self.present(at):
+            return False
         try:
             self.sd.play(audio.samples, audio.rate, device=self.device)
         except Exception as exc:  # noqa: BLE001 - PortAudio raises its own error type
@@ -155,9 +172,6 @@ class LiveSpeaker:
                 self.lost, self.looked_at = True, at
                 self.notes.append(f"loudspeaker: cannot play ({exc}); printing what the guide says until it is back")
             return False
-        if self.lost:
-            self.lost = False
-            self.notes.append("loudspeaker: back; speaking again")
         return True
 
     def troubles(self) -> list[str]:
