@@ -238,6 +238,25 @@ def test_sound_cut_flat_at_full_scale_is_named(cache, tmp_path):
         assert ("Turn the microphone's input gain down" in result.stderr) is clipping
 
 
+@pytest.mark.parametrize("voice", [PERSON, Voice("en-gb", 160), Voice("festival:kal_diphone", 160)])
+def test_a_cheap_microphones_offset_or_inverted_channel_changes_nothing_heard(cache, tmp_path, voice):
+    """What a clean recording gives, a recording with a DC offset, or with a second channel that
+    is the first upside down, must give too."""
+    from voiceguide.speech.listening import listen_file
+
+    said = [(1.0, "next"), (3.5, "repeat"), (6.0, "pain"), (8.5, "stop"), (11.0, "pause"), (13.5, "go on")]
+    words = np.concatenate([said_at(said, voice, cache), silence(1.0)]).astype(np.float64)
+    faults = {"clean": (words, 1), "offset": (words + 3000, 1), "offset down": (words - 8000, 1),
+              "inverted": (np.stack([words, -words], axis=1).reshape(-1), 2)}
+    heard = {}
+    for fault, (samples, channels) in faults.items():
+        wav = tmp_path / f"{fault}.wav"
+        write_wav(wav, AudioChunk(dither(samples), RECOGNIZER_RATE, channels))
+        heard[fault] = [e.command for e in listen_file(wav, build_recognizer("en", Config(), "pocketsphinx", announce=False))]
+    assert len(heard["clean"]) >= 5, heard
+    assert heard == dict.fromkeys(faults, heard["clean"])
+
+
 def test_a_long_recording_is_read_a_block_at_a_time_as_one_stream(tmp_path):
     from voiceguide.speech.listening import wav_chunks
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, read_wav, to_recognizer_format, write_wav
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, read_wav, to_int16, to_recognizer_format, write_wav
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def mix_at_snr(speech: np.ndarray, noise_unit: np.ndarray, snr_db: float, active
     power = np.mean(speech[active].astype(np.float64) ** 2) if active.any() else 1.0
     scale = np.sqrt(power / 10 ** (snr_db / 10))
     mixed = speech.astype(np.float64) + noise_unit[: len(speech)] * scale
-    return np.clip(np.round(mixed), -32768, 32767).astype(np.int16)
+    return to_int16(mixed)
 
 
 def dither(samples: np.ndarray, level: float = 8.0, seed: int = 1) -> np.ndarray:

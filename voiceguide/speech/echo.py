@@ -23,7 +23,7 @@ import numpy as np
 
 from voiceguide.atomic import write_atomically
 from voiceguide.commands import URGENT, CommandEvent, normalise
-from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, to_recognizer_format
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, to_int16, to_recognizer_format
 from voiceguide.speech.tts import Renderer
 
 
@@ -169,7 +169,7 @@ class EchoCanceller:
             out[i : i + self.BLOCK] = self._block(self.pending[i : i + self.BLOCK], reference[i : i + self.BLOCK], end)
         self.pending = self.pending[usable:]
         self.pending_start = start + usable / RECOGNIZER_RATE
-        return AudioChunk(np.clip(np.round(out), -32768, 32767).astype(np.int16), RECOGNIZER_RATE, 1, start)
+        return AudioChunk(to_int16(out), RECOGNIZER_RATE, 1, start)
 
     def _blocks(self, start: float, end: float) -> list[tuple[float, float, bool]]:
         """(heard, expected residue, guide talking) of the blocks ending from `start` to `end`."""
@@ -372,7 +372,7 @@ class EchoTap:
     def mix(self, chunk: AudioChunk) -> AudioChunk:
         echo = self.playback.span(chunk.timestamp - self.delay, len(chunk.samples)) * self.gain
         out = chunk.samples.astype(np.float32) + echo
-        return AudioChunk(np.clip(np.round(out), -32768, 32767).astype(np.int16), chunk.rate, 1, chunk.timestamp)
+        return AudioChunk(to_int16(out), chunk.rate, 1, chunk.timestamp)
 
 
 class EchoingSpeaker:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from voiceguide.commands import AT_LEISURE, INTERRUPTING, URGENT, CommandEvent, phrase_index
-from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, DcBlock, to_int16
 
 if TYPE_CHECKING:
     from voiceguide.speech.echo import EchoCanceller, Playback
@@ -229,6 +229,7 @@ class Spotter:
         from pocketsphinx import Vad
 
         self.decoder = decoder
+        self.dc_block = DcBlock()
         self.cleaner = cleaner
         self.canceller = canceller  # removes the guide's own voice; set when something is played
         self.playback: Playback | None = None  # what the guide plays, when known (with or without cancelling)
@@ -277,6 +278,7 @@ class Spotter:
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]:
         if chunk.rate != RECOGNIZER_RATE or chunk.channels != 1:
             raise ValueError("Spotter takes 16 kHz mono audio; convert with to_recognizer_format()")
+        chunk = AudioChunk(to_int16(self.dc_block.process(chunk.samples)), RECOGNIZER_RATE, 1, chunk.timestamp)
         if self.canceller is not None:
             chunk = self.canceller.process(chunk)
         if not self._consumed and not self._pending:
