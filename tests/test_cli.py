@@ -6,6 +6,7 @@ import json
 import re
 import wave
 
+import numpy as np
 import pytest
 from conftest import SMALL_ROUTINE, run_cli
 
@@ -200,7 +201,8 @@ def test_doctor_names_a_configured_device_that_matches_nothing(monkeypatch, tmp_
 
     def doctor(device: dict, config: str) -> str:
         """What the doctor says with `device` the only one plugged in; it must exit 1."""
-        monkeypatch.setitem(sys.modules, "sounddevice", types.SimpleNamespace(query_devices=lambda: [device]))
+        monkeypatch.setitem(sys.modules, "sounddevice", types.SimpleNamespace(
+            query_devices=lambda: [device], check_output_settings=lambda device=None: None))
         (tmp_path / "config.yaml").write_text(config)
         assert cli.main(["--config", str(tmp_path / "config.yaml"), "doctor"]) == 1
         return capsys.readouterr().out
@@ -218,3 +220,70 @@ def test_doctor_names_a_configured_device_that_matches_nothing(monkeypatch, tmp_
     assert ("FIX audio input: Bluetooth Headset (hands-free): telephone-band sound (8000 Hz audio, with nothing "
             "above 4000 Hz): commands are misheard far more often.") in out
     assert "OK  audio output: Bluetooth Headset (hands-free)" in out
+
+
+def test_doctor_opens_the_devices_and_hears_the_microphone_as_a_session_would(monkeypatch, tmp_path, capsys):
+    """A device can be listed and still not work: held by another program, muted at its button,
+    or stuck. The doctor opens both and listens for a moment, and names what it finds."""
+    import sys
+    import time
+
+    from voiceguide import cli
+
+    class FakeSoundDevice:
+        def __init__(self, sound: np.ndarray | None, opens: bool = True, plays: bool = True) -> None:
+            self.sound, self.opens, self.plays = sound, opens, plays
+
+        def query_devices(self) -> list[dict]:
+            return [{"name": "USB Speakerphone: Audio (hw:1,0)", "max_input_channels": 2, "max_output_channels": 2,
+                     "default_samplerate": 48000.0}]
+
+        def check_output_settings(self, device=None) -> None:  # noqa: ANN001
+            if not self.plays:
+                raise OSError("Error opening OutputStream: Device unavailable [PaErrorCode -9985]")
+
+        def InputStream(self, callback, samplerate, channels, blocksize, **_kwargs):  # noqa: ANN001, ANN201, N802
+            if not self.opens:
+                raise OSError("Error opening InputStream: Device unavailable [PaErrorCode -9985]")
+            sound = self.sound
+
+            class Stream:
+                def start(self) -> None:  # delivers its whole sound at once: the doctor only waits
+                    if sound is not None:
+                        for i in range(0, len(sound), blocksize):
+                            callback(sound[i : i + blocksize].reshape(-1, channels), blocksize, None, None)
+
+                def stop(self) -> None:
+                    pass
+
+                def close(self) -> None:
+                    pass
+
+            return Stream()
+
+    def doctor(fake: FakeSoundDevice) -> str:
+        monkeypatch.setitem(sys.modules, "sounddevice", fake)
+        cli.main(["--config", str(tmp_path / "none.yaml"), "doctor"])
+        return capsys.readouterr().out
+
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    (tmp_path / "none.yaml").write_text("{}\n")
+    rng = np.random.default_rng(0)
+    hiss = rng.normal(0, 30, (72000, 2))
+    # 1.5 s of a quiet room, with a DC offset of 2000 on both channels.
+    out = doctor(FakeSoundDevice(np.round(hiss + 2000).astype(np.int16)))
+    line = next(x for x in out.splitlines() if "audio input" in x)
+    assert line.startswith("OK  audio input: USB Speakerphone: Audio (hw:1,0): 48000 Hz, 2 channel(s); the room at -")
+    assert "a DC offset of 2000, which listening takes away" in line
+    # Hiss of 30 in 32768 is -61 dBFS; two channels of it averaged, -64; the third of its 24 kHz
+    # band that 16 kHz keeps, -69.
+    assert -70 < float(line.split("the room at ")[1].split(" dBFS")[0]) < -68
+    assert "OK  audio output: USB Speakerphone: Audio (hw:1,0): opens (48000 Hz)" in out
+    out = doctor(FakeSoundDevice(np.zeros((72000, 2), np.int16)))
+    assert "FIX audio input: USB Speakerphone: Audio (hw:1,0): sends nothing but digital silence: it is muted" in out
+    out = doctor(FakeSoundDevice(None))
+    assert "FIX audio input: USB Speakerphone: Audio (hw:1,0): opened, but sent no sound in 1.5 s" in out
+    out = doctor(FakeSoundDevice(None, opens=False, plays=False))
+    assert ("FIX audio input: USB Speakerphone: Audio (hw:1,0): listed, but it does not open (Error opening "
+            "InputStream: Device unavailable [PaErrorCode -9985]). Another program may be using it") in out
+    assert "FIX audio output: USB Speakerphone: Audio (hw:1,0): listed, but it does not open (" in out

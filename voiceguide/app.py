@@ -302,6 +302,51 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _try_input(wanted: str) -> tuple[bool, str]:
+    """(fine, what was found) for the microphone a session would open, from a moment of its sound."""
+    import numpy as np
+
+    from voiceguide.speech.audio import AudioChunk, DcBlock, to_int16, to_recognizer_format
+    from voiceguide.speech.listening import sample_microphone
+    from voiceguide.speech.recognizer import Levels
+
+    seconds = 1.5
+    try:
+        blocks = sample_microphone(wanted, seconds)
+    except Exception as exc:  # noqa: BLE001 - PortAudio raises its own error type
+        return False, (f"listed, but it does not open ({exc}). Another program may be using it "
+                       "(`fuser -v /dev/snd/*` names it); close that, or unplug the device and plug it back in")
+    if not blocks:
+        return False, (f"opened, but sent no sound in {seconds} s: its driver or the sound server is stuck; "
+                       "unplug it and plug it back in")
+    rate, channels = blocks[0].rate, blocks[0].channels
+    samples = np.concatenate([b.samples for b in blocks])
+    if not samples.any():
+        return False, ("sends nothing but digital silence: it is muted (a speakerphone's mute button, or the "
+                       "capture switch in alsamixer); a session would wait, paused, until it is unmuted")
+    offset = float(samples.mean())
+    mono = DcBlock().process(to_recognizer_format(AudioChunk(samples, rate, channels)).samples)
+    level = Levels.level(to_int16(mono).tobytes())
+    detail = f"{rate} Hz, {channels} channel(s); the room at {level:.0f} dBFS"
+    if level > Levels.NOISY:
+        detail += " (noisy: commands are heard less well; a quieter room, or the microphone nearer, helps)"
+    if abs(offset) > 300:
+        detail += f"; a DC offset of {offset:.0f}, which listening takes away"
+    return True, detail
+
+
+def _try_output(device: dict) -> tuple[bool, str]:
+    """(fine, what was found) for a loudspeaker, opened as playing would open it."""
+    import sounddevice
+
+    try:
+        sounddevice.check_output_settings(device=device["index"])
+    except Exception as exc:  # noqa: BLE001 - PortAudio raises its own error type
+        return False, (f"listed, but it does not open ({exc}). Another program may be using it; close that, "
+                       "or unplug the device and plug it back in")
+    return True, f"opens ({device['default_samplerate']:.0f} Hz)"
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Checks each part a session needs; prints OK or what to fix. Exit 1 if anything is missing."""
     from voiceguide.devices import audio_devices, pick_device
@@ -333,7 +378,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             band = BandCheck()
             band.hear_rate(int(device["default_samplerate"]))
             finding = band.take()
-        report_line(finding is None, f"audio {kind}", device["name"] + (f": {finding}" if finding else ""))
+        if finding:
+            report_line(False, f"audio {kind}", f"{device['name']}: {finding}")
+            continue
+        # Listed is not working: a device another program holds, or one muted at its button,
+        # is listed all the same. So it is opened (and a microphone heard) as a session would.
+        ok, detail = _try_input(config.audio.input_device) if kind == "input" else _try_output(device)
+        report_line(ok, f"audio {kind}", f"{device['name']}: {detail}")
     try:
         seconds = Renderer(config.language, config.voice_rate).render("ready").seconds
         report_line(True, "speech output", f"pyttsx3 renders speech ({seconds:.2f} s for one word)")

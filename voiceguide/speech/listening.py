@@ -336,6 +336,23 @@ def sounddevice_opener(wanted: str) -> Callable[..., Any]:
     return open_stream
 
 
+def sample_microphone(wanted: str, seconds: float = 1.5) -> list[AudioChunk]:
+    """The blocks an input sends in `seconds`, opened as a session opens it (sounddevice_opener).
+    Raises what opening raises."""
+    blocks: list[AudioChunk] = []
+
+    def deliver(samples: np.ndarray, rate: int, channels: int) -> None:
+        blocks.append(AudioChunk(samples, rate, channels))
+
+    stream = sounddevice_opener(wanted)(deliver, lambda: None)
+    try:
+        time.sleep(seconds)
+    finally:
+        stream.stop()
+        stream.close()
+    return blocks
+
+
 def mic_source(language: str, config: Config, engine: str | None) -> MicSource:
     return MicSource(build_recognizer(language, config, engine), sounddevice_opener(config.audio.input_device),
                      name=config.audio.input_device or "microphone")
