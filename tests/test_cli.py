@@ -80,6 +80,21 @@ def test_pain_before_the_first_rep_is_shown_as_between_reps(tmp_path):
     assert "  pain between reps, rated 7/10" in shown, shown
 
 
+def test_a_pain_said_during_the_introduction_is_in_the_review(tmp_path):
+    """It belongs to no move, but a therapist reading the log must still see it and its rating."""
+    script = tmp_path / "said.txt"
+    script.write_text("1 pain\n3 7\n5 next\n9 stop\n")
+    logs = tmp_path / "logs"
+    assert run_cli("run", "si-joint", "--input", f"script:{script}", "--voice", "print", "--log-dir", str(logs)).returncode == 0
+    shown = run_cli("log", "--log-dir", str(logs), "show", "last").stdout
+    assert re.search(r"\n  Pain before the first move, at 0:0[1-3], rated 7/10\n", shown), shown
+    data = json.loads(run_cli("log", "--log-dir", str(logs), "show", "last", "--json").stdout)
+    assert [(p["exercise"], p["level"]) for p in data["pains"]] == [(None, 7)]
+    report = tmp_path / "report.html"
+    assert run_cli("report", "--log-dir", str(logs), "--out", str(report)).returncode == 0
+    assert "pain before the first move (7/10)" in report.read_text()
+
+
 def test_stop_ends_the_session_as_stopped(tmp_path):
     script = tmp_path / "stop.txt"
     script.write_text("3 skip\n5 skip\n60 stop\n")  # the welcome, then pelvic tilt

@@ -159,15 +159,19 @@ def summarise(log: SessionLog) -> dict[str, Any]:
             if event.status != "restarted" and not entry["pain_at"]:
                 entry["status"] = event.status
         elif isinstance(event, ev.Pain):
-            pains.append({"exercise": event.exercise, "t": event.t, "rep": event.rep, "second": event.second})
+            pains.append({"exercise": event.exercise, "t": event.t, "rep": event.rep, "second": event.second,
+                          "level": None})
             if event.exercise in entries:
                 entry = entries[event.exercise]
                 entry["pain_at"] = {"rep": event.rep, "second": event.second}
                 entry["side"] = event.side
                 if entry["status"] == "stopped":  # pain before the exercise had ended
                     entry["status"] = "pain"
-        elif isinstance(event, ev.PainRating) and event.exercise in entries:
-            entries[event.exercise]["pain_level"] = event.level
+        elif isinstance(event, ev.PainRating):
+            if pains and pains[-1]["exercise"] == event.exercise:  # a rating answers the pain before it
+                pains[-1]["level"] = event.level
+            if event.exercise in entries:
+                entries[event.exercise]["pain_level"] = event.level
         elif isinstance(event, ev.CommandHeard):
             commands += 1
             if event.text.startswith("(") and event.text.endswith(")"):  # said by the equipment, not the person

@@ -76,7 +76,10 @@ def render(r: Review, sessions: list[dict[str, Any]], title: str = "Exercise ses
         chips = "".join(f"<span class='chip' title='{escape(names.get(e['id'], e['id']))}: {e['status']}' "
                         f"style='background:{STATUS_COLOURS.get(e['status'], '#ccc')}'></span>" for e in s["exercises"])
         notes = "; ".join([f"pain in {escape(e['name'].lower())}" + (f" ({e['pain_level']}/10)" if e["pain_level"] is not None else "")
-                           for e in s["exercises"] if e["status"] == "pain"] + [escape(n) for n in _equipment(s)])
+                           for e in s["exercises"] if e["status"] == "pain"]
+                          + ["pain before the first move" + (f" ({p['level']}/10)" if p.get("level") is not None else "")
+                             for p in s.get("pains", []) if p["exercise"] is None]
+                          + [escape(n) for n in _equipment(s)])
         parts.append(f"<tr><td>{_d(s['started'])}</td><td>{s['status']}</td><td class='n'>{(s['duration'] or 0) / 60:.0f}</td>"
                      f"<td>{chips}</td><td>{notes}</td></tr>")
     parts.append("</table></section></body></html>")

@@ -63,12 +63,18 @@ def session_text(s: dict[str, Any]) -> str:
             if at["second"] is not None:
                 where += f", {at['second']:g} s into the hold"
             side = f", {e['side']} side" if e["side"] != "both" else ""
-            level = f", rated {e['pain_level']}/10" if e["pain_level"] is not None else ", not rated"
-            pain = f"  pain {where}{side}{level}"
+            pain = f"  pain {where}{side}{_rated(e['pain_level'])}"
         lines.append(f"  {e['name']:<{width}}  {e['status']:<12} {reps:<12}{pain}".rstrip())
+    # A pain said during the introduction belongs to no move, but a therapist must see it too.
+    lines += [f"  Pain before the first move, at {_clock(p['t'])}{_rated(p['level'])}"
+              for p in s.get("pains", []) if p["exercise"] is None]
     if s.get("notes"):
         lines += ["", "Notes:"] + [f"  {_clock(n['t']):>6}  {n['message']}" for n in s["notes"]]
     return "\n".join(lines)
+
+
+def _rated(level: int | None) -> str:
+    return f", rated {level}/10" if level is not None else ", not rated"
 
 
 CSV_FIELDS = ("session", "routine", "started", "session_status", "exercise", "name", "status", "side",
