@@ -225,6 +225,31 @@ def test_a_microphones_blocks_convert_as_one_recording(rate, channels):
     assert np.abs(whole - ideal)[50:-50].max() < (150 if rate > RECOGNIZER_RATE else 500)
 
 
+@pytest.mark.parametrize(("lost", "ppm"), [(0.0, 0.0), (0.3, 0.0), (0.0, 500.0)])
+def test_a_microphones_timestamps_stay_on_the_clock_through_lost_sound_and_a_drifting_device(lost, ppm):
+    """The echo canceller finds the guide's voice by timestamp. Counting samples alone, 300 ms of
+    sound dropped in an overflow, or a device clock 500 ppm slow over 10 minutes, would put every
+    later block 0.3 s off; late callbacks (up to 15 ms) alone must move nothing."""
+    from voiceguide.speech.audio import Converter
+
+    rate, block = 48000, 2400
+    rng = np.random.default_rng(0)
+    converter = Converter(checked=False)
+    captured, worst, first = 0.0, 0.0, None  # when the next block began, by the computer's clock
+    for i in range(12000):  # 10 minutes of 50 ms blocks
+        if lost and i == 1200:  # a minute in
+            captured += lost
+        stamp = captured + rng.uniform(0, 0.015)  # its callback ran late
+        out = converter.convert(AudioChunk(np.zeros(block, np.int16), rate, 1, stamp))
+        first = first if first is not None else converter.t0
+        if not 1200 <= i < 1200 + Converter.WINDOW:  # the overflow takes a window to be sure of
+            worst = max(worst, abs(out.timestamp - captured))
+        captured += 0.05 * (1 + ppm * 1e-6)  # the device's 50 ms
+    assert worst < Converter.DRIFT + 0.016, worst
+    if not lost and not ppm:
+        assert converter.t0 == first
+
+
 def test_sound_cut_flat_at_full_scale_is_named(cache, tmp_path):
     """A microphone's gain set too high: the words are cut flat at full scale and misheard."""
     said = [(1.0, "next"), (3.5, "stop"), (6.0, "pause"), (8.5, "repeat")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import struct
 import wave
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -302,9 +303,21 @@ class Converter:
     Resampling is linear interpolation after a low-pass filter (when downsampling), which
     keeps the speech band. A change of rate or channel count starts afresh. Sound from outside (a
     microphone, a recording) is checked as it comes, before conversion (findings()).
+
+    The output is timestamped by counting samples from the first chunk's time, which holds only
+    while no sound is lost and the device's clock keeps time. A microphone's blocks carry the
+    time they were captured, and two things part them from the count: an input overflow drops a
+    block or more, and a device's clock runs up to 100 ppm off the computer's, 0.36 s an hour.
+    The echo canceller finds the guide's voice by these timestamps within a 240 ms span, so over a
+    long session it would lose it. So the count is moved to where the chunks' own times put it
+    whenever the two part by more than DRIFT. A chunk's time can only be late (its callback
+    waits for a busy computer), never early, so where they put it is the least lateness over the
+    last WINDOW chunks. A recording's chunks are timed by the count itself and never part from it.
     """
 
     TAPS = 31  # low-pass filter length; it delays its output by TAPS // 2 input samples
+    DRIFT = 0.02  # seconds; as far as the echo path may move at a time (2 of the canceller's blocks)
+    WINDOW = 100  # chunks: 5 s of a microphone's 50 ms blocks
 
     def __init__(self, checked: bool = True) -> None:
         self.rate = self.channels = self.made = 0
@@ -321,11 +334,13 @@ class Converter:
         self.position = 0.0  # next output sample, in input samples
         self.taken = 0  # input samples converted so far
         self.made = 0  # output samples made so far
+        self.lateness: deque[float] = deque(maxlen=self.WINDOW)  # recent chunks' times less the count's
         self.agreement = np.zeros(channels)  # each channel's correlation with the first so far (see _downmix)
 
     def convert(self, chunk: AudioChunk) -> AudioChunk:
         if (chunk.rate, chunk.channels) != (self.rate, self.channels):
             self._start(chunk.rate, chunk.channels, chunk.timestamp)
+        self._follow(chunk.timestamp)
         for check in self.checks:
             check.hear(chunk)
         mono = chunk.samples.astype(np.float64)
@@ -335,6 +350,14 @@ class Converter:
         if chunk.rate == RECOGNIZER_RATE:
             return self._made(to_int16(mono))
         return self._made(self._resample(self._filter(mono), final=False))
+
+    def _follow(self, timestamp: float) -> None:
+        """Move the count to the chunks' own times when they part by more than DRIFT."""
+        self.lateness.append(timestamp - (self.t0 + self.taken / self.rate))
+        parted = min(self.lateness)
+        if abs(parted) > self.DRIFT:
+            self.t0 += parted
+            self.lateness = deque((late - parted for late in self.lateness), maxlen=self.WINDOW)
 
     def _downmix(self, frames: np.ndarray) -> np.ndarray:
         """The channels' mean, each channel turned the way of the first. Some microphone pairs
