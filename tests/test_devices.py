@@ -226,7 +226,7 @@ class FakeSoundDevice:
     def query_devices(self) -> list[dict]:
         return [] if self.unplugged else self.devices
 
-    def check_output_settings(self, device=None) -> None:  # noqa: ANN001
+    def check_output_settings(self, device=None, channels=None, samplerate=None) -> None:  # noqa: ANN001
         if self.unplugged:
             raise OSError("Error querying device 0 [PaErrorCode -9996]")
 

@@ -335,23 +335,24 @@ def _try_input(wanted: str) -> tuple[bool, str]:
     return True, detail
 
 
-def _try_output(device: dict) -> tuple[bool, str]:
-    """(fine, what was found) for a loudspeaker, opened as playing would open it."""
+def _try_output(device: dict, rate: int | None) -> tuple[bool, str]:
+    """(fine, what was found) for a loudspeaker, opened as playing the guide's voice (mono, at
+    `rate`) would open it."""
     import sounddevice
 
     try:
-        sounddevice.check_output_settings(device=device["index"])
+        sounddevice.check_output_settings(device=device["index"], channels=1, samplerate=rate)
     except Exception as exc:  # noqa: BLE001 - PortAudio raises its own error type
         return False, (f"listed, but it does not open ({exc}). Another program may be using it; close that, "
                        "or unplug the device and plug it back in")
-    return True, f"opens ({device['default_samplerate']:.0f} Hz)"
+    return True, f"opens ({rate or device['default_samplerate']:.0f} Hz)"
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Checks each part a session needs; prints OK or what to fix. Exit 1 if anything is missing."""
     from voiceguide.devices import audio_devices, pick_device
     from voiceguide.models import choose_engine
-    from voiceguide.speech.audio import BandCheck
+    from voiceguide.speech.audio import AudioChunk, BandCheck
     from voiceguide.speech.tts import Renderer
 
     config = _config(args)
@@ -363,6 +364,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"{'OK ' if ok else 'FIX'} {what}: {detail}")
 
     report_line(True, "settings", str(config.source or "defaults (no config.yaml found)"))
+    try:  # the guide's voice, rendered first: the loudspeaker is tried at its rate
+        rendered: AudioChunk | RuntimeError = Renderer(config.language, config.voice_rate).render("ready")
+    except RuntimeError as exc:
+        rendered = exc
     for kind, what, fallback in (("input", "microphone", "typed commands"), ("output", "loudspeaker", "printed speech")):
         # The device a session would open: a name in config.yaml that matches nothing is as
         # good as no device at all.
@@ -383,13 +388,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             continue
         # Listed is not working: a device another program holds, or one muted at its button,
         # is listed all the same. So it is opened (and a microphone heard) as a session would.
-        ok, detail = _try_input(config.audio.input_device) if kind == "input" else _try_output(device)
+        ok, detail = (_try_input(config.audio.input_device) if kind == "input" else
+                      _try_output(device, None if isinstance(rendered, RuntimeError) else rendered.rate))
         report_line(ok, f"audio {kind}", f"{device['name']}: {detail}")
-    try:
-        seconds = Renderer(config.language, config.voice_rate).render("ready").seconds
-        report_line(True, "speech output", f"pyttsx3 renders speech ({seconds:.2f} s for one word)")
-    except RuntimeError as exc:
-        report_line(False, "speech output", str(exc))
+    if isinstance(rendered, RuntimeError):
+        report_line(False, "speech output", str(rendered))
+    else:
+        report_line(True, "speech output", f"pyttsx3 renders speech ({rendered.seconds:.2f} s for one word)")
     try:
         from voiceguide.speech.listening import build_recognizer
 

@@ -135,11 +135,13 @@ class LiveSpeaker:
         self.out = out
         self.playback = Playback()  # what was played when: the echo canceller's reference
         self.lost = False
+        self.rate: int | None = None  # of the guide's rendered voice, once known
         self.looked_at = -math.inf
         self.notes: list[str] = []
 
     def say(self, text: str, at: float) -> float:
         audio = self.renderer.render(text)
+        self.rate = audio.rate
         # The runner starts an utterance only when the last has ended, so playing now is on time.
         if self._play(audio, at):
             self.playback.played(audio, at)
@@ -155,7 +157,8 @@ class LiveSpeaker:
 
         try:
             device = pick_device("output", self.wanted)["index"]
-            self.sd.check_output_settings(device=device)  # opens it: listed is not yet working
+            # Opened as play() opens it (mono, at the voice's rate): listed is not yet working.
+            self.sd.check_output_settings(device=device, channels=1, samplerate=self.rate)
         except Exception:  # noqa: BLE001 - not there yet; a UserError or PortAudio's own error
             return False
         self.device, self.lost = device, False
