@@ -302,3 +302,24 @@ def test_doctor_opens_the_devices_and_hears_the_microphone_as_a_session_would(mo
     assert ("FIX audio input: USB Speakerphone: Audio (hw:1,0): listed, but it does not open (Error opening "
             "InputStream: Device unavailable [PaErrorCode -9985]). Another program may be using it") in out
     assert "FIX audio output: USB Speakerphone: Audio (hw:1,0): listed, but it does not open (" in out
+
+
+def test_a_microphone_that_is_listed_but_will_not_open_is_named_with_what_to_do(monkeypatch, tmp_path, capsys):
+    import sys
+    import types
+
+    from voiceguide import cli
+
+    def busy(**_settings) -> None:
+        raise OSError("Error opening InputStream: Device unavailable [PaErrorCode -9985]")
+
+    monkeypatch.setitem(sys.modules, "sounddevice", types.SimpleNamespace(
+        query_devices=lambda: [{"name": "USB Speakerphone: Audio (hw:1,0)", "max_input_channels": 1,
+                                "max_output_channels": 0, "default_samplerate": 48000.0}],
+        InputStream=busy))
+    code = cli.main(["run", "si-joint", "--voice", "print", "--log-dir", str(tmp_path / "logs")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert ("voiceguide: cannot open the microphone 'USB Speakerphone: Audio (hw:1,0)' (Error opening InputStream: "
+            "Device unavailable [PaErrorCode -9985]). Another program may be using it") in err
+    assert "Or use --input keyboard." in err and "Traceback" not in err

@@ -60,7 +60,16 @@ def open_input(spec: str, language: str, config: Config, engine: str | None) -> 
         if found:
             from voiceguide.speech import listening
 
-            return listening.mic_source(language, config, engine), "mic"
+            try:
+                return listening.mic_source(language, config, engine), "mic"
+            except UserError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - PortAudio raises its own error type
+                name = pick_device("input", config.audio.input_device)["name"]  # listed a moment ago
+                raise UserError(f"cannot open the microphone {name!r} ({exc}). Another "
+                                "program may be using it (`fuser -v /dev/snd/*` names it), or it is not ready: "
+                                "close that program, or unplug the device and plug it back in; "
+                                "`voiceguide doctor` checks it. Or use --input keyboard.") from None
         if kind == "mic":
             raise UserError(f"cannot listen: {why}. Use --input keyboard, wav:PATH or script:PATH.")
         say_notice(f"{why}; type commands instead (one per line, e.g. next, pain, stop).")
