@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from voiceguide.commands import AT_LEISURE, INTERRUPTING, URGENT, CommandEvent, phrase_index
+from voiceguide.commands import AT_LEISURE, INTERRUPTING, URGENT, CommandEvent, heard_command, phrase_index
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, DcBlock, to_int16
 
 if TYPE_CHECKING:
@@ -233,6 +233,7 @@ class Spotter:
         self.cleaner = cleaner
         self.canceller = canceller  # removes the guide's own voice; set when something is played
         self.playback: Playback | None = None  # what the guide plays, when known (with or without cancelling)
+        self.language = language
         self.index = phrase_index(language)
         self.at_leisure = frozenset(AT_LEISURE[language])
         self.thresholds = thresholds
@@ -398,10 +399,11 @@ class Spotter:
             self.rejected.append((text, "other speech"))
             return []
         said = " ".join(w.text for w in spoken)
-        if said not in self.index:
+        heard = heard_command(said, self.language)
+        if heard is None:
             self.rejected.append((said, "not one phrase"))
             return []
-        command, value = self.index[said]
+        command, value = heard
         # From the start of speech to the end of its loud part (a room's reverberant tail is not
         # speech), in the decoder's time.
         speech_from = self._speech_start - self._utt_origin
@@ -414,7 +416,9 @@ class Spotter:
         if unexplained > self.thresholds.outside:
             self.rejected.append((said, f"{unexplained:.2f} s of speech outside the words"))
             return []
-        if utterance > self.thresholds.max_utterance or too_sparse:
+        # A run of alarms ("stop stop stop") takes longer to say than one phrase.
+        longest = self.thresholds.max_utterance * (1 if said in self.index else 2)
+        if utterance > longest or too_sparse:
             # A sentence that merely contains a command word decodes as that word plus silence.
             self.rejected.append((said, f"{covered:.2f} s of words in {utterance:.2f} s of speech"))
             return []

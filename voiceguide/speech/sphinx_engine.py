@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 
-from voiceguide.commands import vocabulary
+from voiceguide.commands import alarms, vocabulary
 from voiceguide.speech.recognizer import Word
 
 FRAMES_PER_SECOND = 100  # PocketSphinx's default frame rate
@@ -42,7 +42,8 @@ SEARCHES = {None: "everything", True: "numbers", False: "commands"}  # grammar s
 # 18 voices (espeak-ng's British, Scottish, Lancaster, West Midlands and Caribbean English among
 # them), clean, these and "done" as D UH N took 537 of 630 commands right to 550, with no new
 # wrong answer. That "done" was dropped: in a session, with the guide's echo cancelled, a Flite
-# voice's "ouch" came out as "i'm done", which is stop (see the tests: it still can). British
+# voice's "ouch" came out as "i'm done", which is stop (it still can: with Flite's kal voice a minute
+# into si-joint, in 5 of 6 runs; pyttsx3's rendering of the guide, and so its echo, varies). British
 # "back" (B AA K) was not taken either: 10 more right, but "ouch" then came out as "back" in 6 voices.
 ACCENTS = (("faster(2)", "F AA S T AH"), ("slower(2)", "S L OW AH"), ("up(2)", "UH P"))
 
@@ -74,9 +75,12 @@ class SphinxDecoder:
             self.decoder.add_word(word, phones, False)  # the searches below are built with them
         # One search for each setting of listen_for_numbers(): every word the grammar allows is
         # one more thing a command can be mistaken for.
+        # An alarm may be said over and over ("stop stop stop"): see commands.alarms.
+        repeated = "".join(f" | ({p}) ({p})+" for p in alarms(language))
         for numbers, search in SEARCHES.items():
             phrases = " | ".join(vocabulary(language, numbers))
-            self.decoder.add_jsgf_string(search, f"#JSGF V1.0;\ngrammar {search};\npublic <command> = {phrases} ;\n")
+            self.decoder.add_jsgf_string(search, f"#JSGF V1.0;\ngrammar {search};\n"
+                                                 f"public <command> = {phrases}{repeated} ;\n")
         self.search = SEARCHES[None]
         self.decoder.activate_search(self.search)
         self.audio: list[bytes] = []  # the current utterance, for the second opinion

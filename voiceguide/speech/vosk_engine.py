@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from voiceguide.commands import vocabulary
+from voiceguide.commands import alarm_runs, vocabulary
 from voiceguide.speech.recognizer import Word
 
 RATE = 16000
@@ -37,7 +37,8 @@ class VoskDecoder:
         unk = (known is None and language not in NO_UNK) or (known is not None and "[unk]" in known)
 
         def grammar(numbers: bool | None) -> str:
-            said = [p for p in vocabulary(language, numbers) if known is None or all(w in known for w in p.split())]
+            said = [p for p in vocabulary(language, numbers) + alarm_runs(language)
+                    if known is None or all(w in known for w in p.split())]
             return json.dumps(said + (["[unk]"] if unk else []), ensure_ascii=False)  # [unk]: other speech
 
         # One grammar for each setting of listen_for_numbers(): every word the grammar allows is
