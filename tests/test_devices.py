@@ -356,3 +356,89 @@ def test_a_microphone_opened_again_refreshes_portaudios_list_of_devices_unless_s
     open_stream(None, None)  # a finished sentence: restarts, and so frees its stream
     open_stream(None, None)  # restarts again without asking it
     assert fake.restarts == 4
+
+
+def test_a_speakerphone_unplugged_loses_both_and_the_session_waits_until_it_can_be_heard(monkeypatch, small_routine,
+                                                                                          tmp_path):
+    """A USB speakerphone is the microphone and the loudspeaker. Unplugged, the session pauses
+    for the microphone, whose silence is noticed first; plugged back in, the microphone is back
+    before the loudspeaker is found again. The session must not go on unheard meanwhile, and
+    must go on once both are back."""
+    import sys
+
+    from voiceguide.corpus import Voice, speak
+    from voiceguide.speech.speaker import LiveSpeaker
+    from voiceguide.speech.tts import Renderer
+
+    fake = FakeSoundDevice()
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    monkeypatch.setattr(LiveSpeaker, "RETRY", 1.0)
+    monkeypatch.setattr(Runner, "SPEAKER_CHECK", 0.1)
+    device = FakeDevice()
+    source = MicSource(build_recognizer("en", Config(), "pocketsphinx", announce=False), device.open,
+                       name="speakerphone", retry=0.2)
+    speaker = LiveSpeaker(Renderer("en", 160), device=0, wanted="speakerphone", out=io.StringIO())
+    log_path = tmp_path / "s.jsonl"
+    thread = threading.Thread(target=Runner(Session(small_routine), speaker, Journal(log_path), source).run)
+    thread.start()
+    time.sleep(1.0)
+    device.absent = 3
+    device.streams[-1].unplug()
+    wait_for(lambda: "(speakerphone lost)" in log_path.read_text())
+    fake.unplugged = True  # unplugged together; the loudspeaker's loss shows when it next plays
+    wait_for(lambda: "(speakerphone back)" in log_path.read_text())
+    wait_for(lambda: "(loudspeaker silent)" in log_path.read_text())
+    device.say = stereo_48k(speak("stop", Voice("en-us", 150), tmp_path), tmp_path)  # heard by the next stream
+    fake.unplugged = False
+    wait_for(lambda: "(loudspeaker sounding)" in log_path.read_text())
+    device.streams[-1].unplug()  # opened again at once, now hearing "stop"
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    log = read_log(log_path)
+    happened = [getattr(e, "text", e.type) for e in log.events if e.type in ("command", "paused", "resumed")]
+    # The microphone's return resumes, but the guide cannot be heard: paused again at once, for
+    # the loudspeaker, until it is back.
+    lost = happened.index("(speakerphone lost)")
+    assert happened[lost:lost + 8] == ["(speakerphone lost)", "paused", "(speakerphone back)", "resumed",
+                                       "(loudspeaker silent)", "paused", "(loudspeaker sounding)", "resumed"], happened
+    assert "stop" in happened[lost + 8:] and summarise(log)["status"] == "stopped"
+
+
+def test_a_session_resumed_by_the_microphone_while_the_loudspeaker_is_still_lost_waits_for_it(monkeypatch,
+                                                                                             small_routine, tmp_path):
+    """The loudspeaker fails as the guide says the microphone is lost; the microphone comes back
+    first. Resuming then would go on unheard: the session pauses again, for the loudspeaker."""
+    import sys
+
+    from voiceguide.commands import Command, CommandEvent, device_said
+    from voiceguide.inputs import ScriptSource
+    from voiceguide.speech.speaker import LiveSpeaker
+    from voiceguide.speech.tts import Renderer
+
+    fake = FakeSoundDevice()
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    speaker = LiveSpeaker(Renderer("en", 160), device=0, wanted="speakerphone", out=io.StringIO())
+
+    def said(at: float, command: Command, text: str) -> CommandEvent:
+        return CommandEvent(command, text, 1.0, at, at)
+
+    class Unplugging(ScriptSource):  # both go with the microphone's loss; the loudspeaker is back at 20 s
+        def poll(self, until):  # noqa: ANN001, ANN201
+            item = super().poll(until)
+            if isinstance(item, CommandEvent) and item.text == "(microphone lost)":
+                fake.unplugged = True
+            if self.now() >= 20:
+                fake.unplugged = False
+            return item
+
+    source = Unplugging([said(3.0, Command.PAUSE, device_said("microphone", "lost")),
+                         said(10.0, Command.RESUME, device_said("microphone", "back")),
+                         said(60.0, Command.STOP, "stop")])
+    log_path = tmp_path / "s.jsonl"
+    Runner(Session(small_routine), speaker, Journal(log_path), source).run()
+    log = read_log(log_path)
+    happened = [(round(e.t), getattr(e, "text", e.type)) for e in log.events if e.type in ("command", "paused", "resumed")]
+    assert happened[:6] == [(3, "(microphone lost)"), (3, "paused"), (10, "(microphone back)"), (10, "resumed"),
+                            (10, "(loudspeaker silent)"), (10, "paused")], happened
+    assert happened[6][1] == "(loudspeaker sounding)" and 20 <= happened[6][0] < 20 + LiveSpeaker.RETRY + 1
+    assert happened[7][1] == "resumed" and summarise(log)["status"] == "stopped"

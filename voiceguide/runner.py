@@ -109,15 +109,20 @@ class Runner:
 
     def _check_speaker(self) -> None:
         """Pause while the person cannot hear the guide, and go on once they can: a device's
-        own pause and resume, as for a lost microphone (see Session)."""
+        own pause and resume, as for a lost microphone (see Session). The pause is asked for
+        again whenever the session would go on unheard: resumed by a microphone that came back
+        first (a USB speakerphone is both), or moved on from a rest by the person."""
         present = self.speaker.present(self.now)  # a lost loudspeaker is looked for here
         self._note_troubles(self.now)
-        if present == self._silent:
-            self._silent = not present
-            command, state = (Command.RESUME, "sounding") if present else (Command.PAUSE, "silent")
-            t = self.now
-            self._handle(Heard(CommandEvent(command, device_said("loudspeaker", state), 1.0, t, t)), t)
-            self._note_troubles(t)
+        t = self.now
+        if not present:
+            self._silent = True
+            if self.session.pausable:
+                self._handle(Heard(CommandEvent(Command.PAUSE, device_said("loudspeaker", "silent"), 1.0, t, t)), t)
+        elif self._silent:
+            self._silent = False
+            self._handle(Heard(CommandEvent(Command.RESUME, device_said("loudspeaker", "sounding"), 1.0, t, t)), t)
+        self._note_troubles(t)
 
     def _note_troubles(self, t: float) -> None:
         for message in self.speaker.troubles():

@@ -34,6 +34,11 @@ class Phase(str, enum.Enum):
     DONE = "done"
 
 
+# Phases a device's pause stops (see Session._device): the others wait for the person already,
+# or are ending.
+PAUSABLE = frozenset({Phase.SPEAKING, Phase.COUNTING, Phase.RESTING, Phase.INTERJECTING})
+
+
 # Events the session handles.
 @dataclass(frozen=True)
 class Start:
@@ -168,6 +173,11 @@ class Session:
     @property
     def awaiting(self) -> int | None:
         return self.s.awaiting
+
+    @property
+    def pausable(self) -> bool:
+        """Whether a device's pause would pause the session now."""
+        return self.s.phase in PAUSABLE
 
     @property
     def wants_number(self) -> bool:
@@ -473,7 +483,7 @@ class Session:
         never does what the person's "resume" would do elsewhere, such as leave the rest after a
         pain for the next move."""
         s = self.s
-        if command is Command.PAUSE and s.phase not in (Phase.PAUSED, Phase.PAIN_RATING, Phase.PAIN_REST):
+        if command is Command.PAUSE and s.phase in PAUSABLE:
             self._pause(now, device)
         elif command is Command.RESUME and s.phase is Phase.PAUSED and s.paused_by_device == device[0]:
             self._resume(now, then=None, device=device[1])
