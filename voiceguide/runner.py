@@ -60,7 +60,7 @@ class Runner:
         self._seq = itertools.count()
         self._waiting: list[Say] = []  # said while the speaker is busy; start in order
         self._speaking: int | None = None  # utterance being spoken
-        self._silent = False  # the loudspeaker is lost; the session was paused for it
+        self._silent = False  # the loudspeaker is lost (see _check_speaker)
         self.now = 0.0
 
     # --- the loop ------------------------------------------------------------------------
