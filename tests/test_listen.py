@@ -135,11 +135,12 @@ def test_a_run_of_alarms_repeats_one_phrase():
     from voiceguide.commands import heard_command
 
     assert heard_command("stop stop stop", "en") == (Command.STOP, None)
-    assert heard_command("it hurts it hurts", "en") == (Command.PAIN, None)
+    assert heard_command("ouch ouch ouch", "en") == (Command.PAIN, None)
     assert heard_command("멈춰 멈춰", "ko") == (Command.STOP, None)
     # "stop now" came out as "stop ow", "okay next" as "ouch pain that hurts": pains nobody had.
     # Runs of "ow" were "hello" and "allow".
-    for said in ("stop ow", "ouch pain", "ow ow", "ouch stop", "next next", "i'm done i'm done", "it hurts hurts"):
+    for said in ("stop ow", "ouch pain", "ow ow", "ouch stop", "next next", "i'm done i'm done", "that hurts that hurts",
+                 "stop stop stop stop"):
         assert heard_command(said, "en") is None, said
 
 

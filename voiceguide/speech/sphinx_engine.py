@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 
-from voiceguide.commands import alarms, vocabulary
+from voiceguide.commands import alarm_runs, vocabulary
 from voiceguide.speech.recognizer import Word
 
 FRAMES_PER_SECOND = 100  # PocketSphinx's default frame rate
@@ -76,11 +76,9 @@ class SphinxDecoder:
         # One search for each setting of listen_for_numbers(): every word the grammar allows is
         # one more thing a command can be mistaken for.
         # An alarm may be said over and over ("stop stop stop"): see commands.alarms.
-        repeated = "".join(f" | ({p}) ({p})+" for p in alarms(language))
         for numbers, search in SEARCHES.items():
-            phrases = " | ".join(vocabulary(language, numbers))
-            self.decoder.add_jsgf_string(search, f"#JSGF V1.0;\ngrammar {search};\n"
-                                                 f"public <command> = {phrases}{repeated} ;\n")
+            phrases = " | ".join(vocabulary(language, numbers) + alarm_runs(language))
+            self.decoder.add_jsgf_string(search, f"#JSGF V1.0;\ngrammar {search};\npublic <command> = {phrases} ;\n")
         self.search = SEARCHES[None]
         self.decoder.activate_search(self.search)
         self.audio: list[bytes] = []  # the current utterance, for the second opinion
