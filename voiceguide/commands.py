@@ -7,6 +7,7 @@ the grammar given to the recognisers, and the spoken help text.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -212,12 +213,14 @@ def alarm_runs(language: str, most: int = 3) -> list[str]:
 def heard_command(said: str, language: str) -> tuple[Command, int | None] | None:
     """The command in a recogniser's words: one phrase (or number word), or an alarm said over
     and over (alarm_runs)."""
-    index = phrase_index(language)
-    if said in index:
-        return index[said]
-    if said in alarm_runs(language):
-        return alarms(language)[said.split()[0]], None
-    return None
+    return _heard_index(language).get(said)
+
+
+@functools.cache
+def _heard_index(language: str) -> dict[str, tuple[Command, int | None]]:
+    """phrase_index with the alarm runs, built once: heard_command is asked after every utterance."""
+    runs = {run: (alarms(language)[run.split()[0]], None) for run in alarm_runs(language)}
+    return {**runs, **phrase_index(language)}
 
 
 def phrase_index(language: str) -> dict[str, tuple[Command, int | None]]:
