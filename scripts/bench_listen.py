@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from voiceguide.commands import INTERRUPTING, NUMBERS, Command, parse, phrases  # noqa: E402
 from voiceguide.config import Config  # noqa: E402
-from voiceguide.corpus import Voice, build_stream, dither, mix_at_snr, noise, reverb, speak, telephone  # noqa: E402
+from voiceguide.corpus import Voice, build_stream, dither, mix_at_snr, noise, quiet_microphone, reverb, speak, telephone  # noqa: E402
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split  # noqa: E402
 
 CACHE = ROOT / "bench_out" / "speech"
@@ -111,12 +111,14 @@ def command_phrases(language: str) -> list[str]:
     return [p for c in Command if c in table for p in table[c]] + [NUMBERS[language][7]]
 
 
-TELEPHONE = "clean, 8 kHz device"  # a condition of its own: not in the overall latency or real-time factor
+TELEPHONE = "clean, 8 kHz device"
+QUIET = "clean, quiet microphone"  # -60 dBFS; see corpus.quiet_microphone
+DEVICES = (TELEPHONE, QUIET)  # conditions of their own: not in the overall latency or real-time factor
 
 
 def conditions(quick: bool) -> list[tuple[str, str | None, int | None, bool]]:
     """(label, noise, snr, reverb)."""
-    out = [("clean", None, None, False), ("clean+room", None, None, True), (TELEPHONE, None, None, False)]
+    out = [("clean", None, None, False), ("clean+room", None, None, True)] + [(d, None, None, False) for d in DEVICES]
     for kind in NOISES:
         for snr in SNRS:
             if quick and snr != 10:
@@ -203,7 +205,7 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
     babble_parts = [speak(s, Voice(v, 170), CACHE) for v in BABBLE_VOICES[language] for s in OTHER_PROSE[language]]
     babble = sum(np.resize(p, 60 * RECOGNIZER_RATE).astype(np.float64) for p in babble_parts[:: max(1, len(babble_parts) // 8)])
     rows, all_latencies, audio_seconds, cpu_seconds = [], [], 0.0, 0.0
-    by_synth: dict[tuple[str, str], list[int]] = {}  # (clean or TELEPHONE, synthesiser) -> [correct, total]
+    by_synth: dict[tuple[str, str], list[int]] = {}  # (clean or one of DEVICES, synthesiser) -> [correct, total]
     for label, kind, snr, room in conditions(quick):
         correct = total = wrong = 0
         heard: list[float] = []  # latencies in this condition
@@ -214,7 +216,7 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
             pieces = warm_up + [(p, speak(p, voice, CACHE)) for p in command_phrases(language)]
             stream, placed = build_stream(pieces, GAP)
             placed = placed[len(warm_up):]
-            stream = degrade(stream, kind, snr, room, babble, seed=v)
+            stream = quiet_microphone(stream) if label == QUIET else degrade(stream, kind, snr, room, babble, seed=v)
             if label == TELEPHONE:
                 stream = telephone(stream)
             recognizer = build_recognizer(language, config, engine, announce=False)
@@ -223,10 +225,10 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
             c, w, lat = score(events, placed, language)
             correct, wrong, total = correct + c, wrong + w, total + len(placed)
             heard += [seconds for _, seconds in lat]
-            if label in ("clean", TELEPHONE):
+            if label == "clean" or label in DEVICES:
                 tally = by_synth.setdefault((label, voice.synthesiser), [0, 0])
                 tally[0], tally[1] = tally[0] + c, tally[1] + len(placed)
-            if label == TELEPHONE:
+            if label in DEVICES:
                 continue
             all_latencies += lat
             audio_seconds += len(stream) / RECOGNIZER_RATE
@@ -303,7 +305,7 @@ def report(r: dict) -> None:
     print(f"| false accepts, the same speech in the room | {r['room_false_accepts']} in {r['prose_seconds'] / 60:.1f} min = "
           f"{room_hour:.1f}/hour | {targets.get('fa_per_hour', '-')} |")
     for (label, synth), (correct, total) in sorted(r["by_synth"].items()):
-        if label == TELEPHONE:
+        if label in DEVICES:
             print(f"| {synth} voices: accuracy {label} | {correct / total:.1%} | - |")
             continue
         fa, seconds = r["fa_by_synth"].get(synth, (0, 1.0))

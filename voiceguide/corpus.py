@@ -123,6 +123,13 @@ def telephone(samples: np.ndarray) -> np.ndarray:
         return to_recognizer_format(read_wav(dst)).samples
 
 
+def quiet_microphone(samples: np.ndarray) -> np.ndarray:
+    """As a microphone with its gain set low delivers it (a person on a mat two or three metres
+    away, no automatic gain): 40 dB down, speech at about -60 dBFS, over the faint hiss of a
+    clean microphone (-84 dBFS)."""
+    return dither(to_int16(samples.astype(np.float64) / 100), level=2.0)
+
+
 @dataclass(frozen=True)
 class Placed:
     """An utterance placed in a stream: what was said and where, in seconds."""
