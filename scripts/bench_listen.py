@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from voiceguide.commands import INTERRUPTING, NUMBERS, Command, parse, phrases  # noqa: E402
 from voiceguide.config import Config  # noqa: E402
 from voiceguide.corpus import Voice, build_stream, dither, mix_at_snr, noise, quiet_microphone, reverb, speak, telephone  # noqa: E402
-from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split  # noqa: E402
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split, to_int16  # noqa: E402
 
 CACHE = ROOT / "bench_out" / "speech"
 VOICES = {
@@ -113,19 +113,21 @@ def command_phrases(language: str) -> list[str]:
 
 TELEPHONE = "clean, 8 kHz device"
 QUIET = "clean, quiet microphone"  # -60 dBFS; see corpus.quiet_microphone
-DEVICES = (TELEPHONE, QUIET)  # conditions of their own: not in the overall latency or real-time factor
+MUSIC = "music 20 dB"  # plucked chords; see corpus.music
+APART = (TELEPHONE, QUIET, MUSIC)  # conditions of their own: not in the overall latency or real-time factor
+MUSIC_ALONE = (-41, -21)  # dBFS of music with nobody speaking, for false accepts
 
 
 def conditions(quick: bool) -> list[tuple[str, str | None, int | None, bool]]:
     """(label, noise, snr, reverb)."""
-    out = [("clean", None, None, False), ("clean+room", None, None, True)] + [(d, None, None, False) for d in DEVICES]
+    out = [("clean", None, None, False), ("clean+room", None, None, True)] + [(d, None, None, False) for d in APART[:2]]
     for kind in NOISES:
         for snr in SNRS:
             if quick and snr != 10:
                 continue
             out.append((f"{kind} {snr} dB", kind, snr, False))
         out.append((f"{kind} 10 dB+room", kind, 10, True))
-    return out
+    return out + [(MUSIC, "music", 20, False)]
 
 
 def degrade(stream: np.ndarray, kind: str | None, snr: int | None, room: bool, babble: np.ndarray, seed: int) -> np.ndarray:
@@ -205,7 +207,7 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
     babble_parts = [speak(s, Voice(v, 170), CACHE) for v in BABBLE_VOICES[language] for s in OTHER_PROSE[language]]
     babble = sum(np.resize(p, 60 * RECOGNIZER_RATE).astype(np.float64) for p in babble_parts[:: max(1, len(babble_parts) // 8)])
     rows, all_latencies, audio_seconds, cpu_seconds = [], [], 0.0, 0.0
-    by_synth: dict[tuple[str, str], list[int]] = {}  # (clean or one of DEVICES, synthesiser) -> [correct, total]
+    by_synth: dict[tuple[str, str], list[int]] = {}  # (clean or one of APART, synthesiser) -> [correct, total]
     for label, kind, snr, room in conditions(quick):
         correct = total = wrong = 0
         heard: list[float] = []  # latencies in this condition
@@ -225,10 +227,10 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
             c, w, lat = score(events, placed, language)
             correct, wrong, total = correct + c, wrong + w, total + len(placed)
             heard += [seconds for _, seconds in lat]
-            if label == "clean" or label in DEVICES:
+            if label == "clean" or label in APART:
                 tally = by_synth.setdefault((label, voice.synthesiser), [0, 0])
                 tally[0], tally[1] = tally[0] + c, tally[1] + len(placed)
-            if label in DEVICES:
+            if label in APART:
                 continue
             all_latencies += lat
             audio_seconds += len(stream) / RECOGNIZER_RATE
@@ -263,13 +265,18 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
         events, _ = decode(recognizer, degrade(dry, None, None, True, babble, seed=0))
         room_false_accepts += len(events)
         room_examples += [f"{e.text}@{e.emitted_at:.1f}s/{voice.name}" for e in events[:2]]
+    music_false_accepts = []
+    for i, dbfs in enumerate(MUSIC_ALONE):
+        tune = dither(to_int16(noise("music", 180 * RECOGNIZER_RATE, seed=i) * 32768 * 10 ** (dbfs / 20)))
+        events, _ = decode(build_recognizer(language, config, engine, announce=False), tune)
+        music_false_accepts.append(len(events))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out.put(dict(engine=engine, language=language, rows=rows, latencies=all_latencies, load=load,
                  rtf=cpu_seconds / audio_seconds, false_accepts=false_accepts, prose_seconds=prose_seconds,
                  peak_mb=peak_mb, voices=len(voices), examples=examples[:6], suppress=suppress,
                  by_synth=by_synth, fa_by_synth=fa_by_synth, fa_by_source=fa_by_source,
                  second_opinions=SECOND_OPINIONS, room_false_accepts=room_false_accepts,
-                 room_examples=room_examples[:6]))
+                 room_examples=room_examples[:6], music_false_accepts=music_false_accepts))
 
 
 def report(r: dict) -> None:
@@ -304,8 +311,10 @@ def report(r: dict) -> None:
     room_hour = r["room_false_accepts"] / (r["prose_seconds"] / 3600)
     print(f"| false accepts, the same speech in the room | {r['room_false_accepts']} in {r['prose_seconds'] / 60:.1f} min = "
           f"{room_hour:.1f}/hour | {targets.get('fa_per_hour', '-')} |")
+    print(f"| false accepts, music alone (3 min at each of {', '.join(f'{d} dBFS' for d in MUSIC_ALONE)}) | "
+          f"{', '.join(str(n) for n in r['music_false_accepts'])} | - |")
     for (label, synth), (correct, total) in sorted(r["by_synth"].items()):
-        if label in DEVICES:
+        if label in APART:
             print(f"| {synth} voices: accuracy {label} | {correct / total:.1%} | - |")
             continue
         fa, seconds = r["fa_by_synth"].get(synth, (0, 1.0))

@@ -67,8 +67,27 @@ def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * RECOGNIZER_RATE), np.int16)
 
 
+# Chords of plucked strings, two a second (SoX's pluck): music as a radio in the room plays it.
+CHORDS = (("C4", "E4", "G4"), ("A3", "C4", "E4"), ("F3", "A3", "C4"), ("G3", "B3", "D4"))
+
+
+def music(n: int, seed: int = 0) -> np.ndarray:
+    """`n` samples of CHORDS in a random order, 16 kHz float."""
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        notes = []
+        for i, chord in enumerate(CHORDS):
+            path = Path(tmp) / f"{i}.wav"
+            plucks = [arg for note in chord for arg in ("pluck", note)]
+            subprocess.run(["sox", "-q", "-R", "-n", "-r", str(RECOGNIZER_RATE), "-b", "16", "-c", "1", str(path),
+                            "synth", "0.5", *plucks, "fade", "0", "0.5", "0.4"], check=True, capture_output=True)
+            notes.append(read_wav(path).samples.astype(np.float64))
+    count = n // len(notes[0]) + 1
+    return np.concatenate([notes[i] for i in rng.integers(0, len(notes), count)])[:n]
+
+
 def noise(kind: str, n: int, seed: int = 0, babble: np.ndarray | None = None) -> np.ndarray:
-    """Unit-power float noise: white, pink (1/f), or babble (looped from `babble`)."""
+    """Unit-power float noise: white, pink (1/f), babble (looped from `babble`) or music."""
     rng = np.random.default_rng(seed)
     if kind == "white":
         out = rng.standard_normal(n)
@@ -76,6 +95,8 @@ def noise(kind: str, n: int, seed: int = 0, babble: np.ndarray | None = None) ->
         spectrum = np.fft.rfft(rng.standard_normal(n))
         spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
         out = np.fft.irfft(spectrum, n)
+    elif kind == "music":
+        out = music(n, seed)
     elif kind == "babble":
         if babble is None or not len(babble):
             raise ValueError("babble noise needs recorded speech")
