@@ -421,6 +421,11 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.round(samples), -32768, 32767).astype(np.int16)
 
 
+def amplified(pcm: bytes, db: float) -> bytes:
+    """16-bit little-endian samples made `db` louder (clipped at full scale)."""
+    return to_int16(np.frombuffer(pcm, "<i2") * 10 ** (db / 20)).astype("<i2").tobytes()
+
+
 class DcBlock:
     """Takes a DC offset away before anything listens. A cheap microphone's offset counts as
     sound to the level and voice detectors: an offset of 3000 made a quiet room sound noisy, lost

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from voiceguide.commands import AT_LEISURE, INTERRUPTING, URGENT, CommandEvent, heard_command, phrase_index
-from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, DcBlock, to_int16
+from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, DcBlock, amplified, to_int16
 
 if TYPE_CHECKING:
     from voiceguide.speech.echo import EchoCanceller, Playback
@@ -208,10 +208,9 @@ class Gain:
             self.measured = True
         if not self.db:
             return frame
-        samples = np.frombuffer(frame, "<i2").astype(np.float64)
-        peak = float(np.abs(samples).max()) or 1.0
+        peak = float(np.abs(np.frombuffer(frame, "<i2").astype(np.float64)).max()) or 1.0
         self.db = max(0.0, min(self.db, 20 * np.log10(self.HEADROOM * 32767 / peak)))
-        return to_int16(samples * 10 ** (self.db / 20)).astype("<i2").tobytes()
+        return amplified(frame, self.db)
 
 
 def loud_end_of(levels: list[tuple[float, float]], below_peak: float) -> float:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide.commands import alarm_runs, vocabulary
-from voiceguide.speech.audio import to_int16
+from voiceguide.speech.audio import amplified
 from voiceguide.speech.recognizer import Levels, Word
 
 RATE = 16000
@@ -66,7 +66,7 @@ class VoskDecoder:
         self._offset = 0.0  # where the current utterance began; Vosk's word times count from 0
         self._peaks: deque[float] = deque(maxlen=5)  # the loudest frame of each recent utterance, dBFS
         self._peak = -120.0  # of the current utterance
-        self._gain = 1.0  # for the current utterance (see LOUD)
+        self._lift = 0.0  # dB, for the current utterance (see LOUD)
 
     def listen_for_numbers(self, on: bool | None) -> None:
         """Between utterances: the grammar of vocabulary(language, on)."""
@@ -79,14 +79,13 @@ class VoskDecoder:
         self._words = []
         self._offset = self._fed
         self._peak = -120.0
-        lift = float(np.clip(LOUD - max(self._peaks), 0.0, MOST)) if self._peaks else 0.0
-        self._gain = 10 ** (lift / 20)
+        self._lift = float(np.clip(LOUD - max(self._peaks), 0.0, MOST)) if self._peaks else 0.0
 
     def process(self, pcm: bytes) -> None:
         self._fed += len(pcm) / 2 / RATE
         self._peak = max(self._peak, Levels.level(pcm))
-        if self._gain != 1.0:
-            pcm = to_int16(np.frombuffer(pcm, "<i2") * self._gain).astype("<i2").tobytes()
+        if self._lift:
+            pcm = amplified(pcm, self._lift)
         if self.recognizer.AcceptWaveform(pcm):
             self._collect(self.recognizer.Result())
 
