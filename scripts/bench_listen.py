@@ -6,7 +6,8 @@
 Builds a corpus with espeak-ng and Flite (several voices, speeds, pitches; Flite's voices are
 made from recordings of people, espeak-ng's are formant synthesis): every command phrase, clean
 and with white, pink and babble noise at 20, 10 and 5 dB SNR, with and without room reverb,
-and clean through an 8 kHz device (a telephone's band; kept out of the overall figures);
+and clean through an 8 kHz device (a telephone's band), a microphone with its gain set low,
+one that hums (mains), and with music (these four kept out of the overall figures);
 and non-command speech (the routines' own sentences and other prose). Audio is cached under
 bench_out/. Prints one table per engine. Latency is emitted_at minus the true end of the
 spoken words, in audio seconds (independent of machine speed).
@@ -32,7 +33,18 @@ sys.path.insert(0, str(ROOT))
 
 from voiceguide.commands import INTERRUPTING, NUMBERS, Command, parse, phrases  # noqa: E402
 from voiceguide.config import Config  # noqa: E402
-from voiceguide.corpus import Voice, build_stream, dither, mix_at_snr, noise, quiet_microphone, reverb, speak, telephone  # noqa: E402
+from voiceguide.corpus import (  # noqa: E402
+    Voice,
+    build_stream,
+    dither,
+    mains_hum,
+    mix_at_snr,
+    noise,
+    quiet_microphone,
+    reverb,
+    speak,
+    telephone,
+)
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split, to_int16  # noqa: E402
 
 CACHE = ROOT / "bench_out" / "speech"
@@ -114,14 +126,15 @@ def command_phrases(language: str) -> list[str]:
 TELEPHONE = "clean, 8 kHz device"
 QUIET = "clean, quiet microphone"  # -60 dBFS; see corpus.quiet_microphone
 MUSIC = "music 20 dB"  # plucked chords; see corpus.music
-APART = (TELEPHONE, QUIET, MUSIC)  # conditions of their own: not in the overall latency or real-time factor
+HUM = "clean, mains hum"  # a 50 Hz buzz with its harmonics, the fundamental at -38 dBFS; see corpus.mains_hum
+APART = (TELEPHONE, QUIET, HUM, MUSIC)  # conditions of their own: not in the overall latency or real-time factor
 MUSIC_ALONE = (-41, -21)  # dBFS of music with nobody speaking, for false accepts
 
 
 def conditions(quick: bool) -> list[tuple[str, str | None, int | None, bool]]:
     """(label, noise, snr, reverb)."""
     out = [("clean", None, None, False), ("clean+room", None, None, True), (TELEPHONE, None, None, False),
-           (QUIET, None, None, False)]
+           (QUIET, None, None, False), (HUM, None, None, False)]
     for kind in NOISES:
         for snr in SNRS:
             if quick and snr != 10:
@@ -219,7 +232,12 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
             pieces = warm_up + [(p, speak(p, voice, CACHE)) for p in command_phrases(language)]
             stream, placed = build_stream(pieces, GAP)
             placed = placed[len(warm_up):]
-            stream = quiet_microphone(stream) if label == QUIET else degrade(stream, kind, snr, room, babble, seed=v)
+            if label == QUIET:
+                stream = quiet_microphone(stream)
+            elif label == HUM:
+                stream = dither(to_int16(stream + mains_hum(len(stream), seed=v)))
+            else:
+                stream = degrade(stream, kind, snr, room, babble, seed=v)
             if label == TELEPHONE:
                 stream = telephone(stream)
             recognizer = build_recognizer(language, config, engine, announce=False)

@@ -12,7 +12,17 @@ from conftest import SMALL_ROUTINE, run_cli
 
 from voiceguide.commands import Command, CommandEvent, parse, phrases
 from voiceguide.config import Config
-from voiceguide.corpus import Voice, build_stream, dither, mix_at_snr, noise, quiet_microphone, silence, speak
+from voiceguide.corpus import (
+    Voice,
+    build_stream,
+    dither,
+    mains_hum,
+    mix_at_snr,
+    noise,
+    quiet_microphone,
+    silence,
+    speak,
+)
 from voiceguide.models import ModelMissing, choose_engine
 from voiceguide.routine import find_routine, load_routine
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split, to_int16, write_wav
@@ -359,6 +369,40 @@ def test_commands_are_heard_over_music(cache, voice):
     wanted = [parse(phrase, "en")[0] for _, phrase in said]
     right = sum(min(heard.count(c), wanted.count(c)) for c in set(wanted))
     assert right >= 5 and len(heard) - right <= 1, heard
+
+
+def test_mains_hum_is_taken_away_and_a_voice_is_left_as_it_is(cache):
+    from voiceguide.speech.hum import HumFilter
+
+    def filtered(samples: np.ndarray, hum: HumFilter) -> np.ndarray:
+        return np.concatenate([hum.process(piece) for piece in np.array_split(samples, len(samples) // 800)])
+
+    words = said_at([(1.0, "next"), (3.5, "go back"), (6.0, "pain"), (8.5, "continue")], Voice("festival:kal_diphone", 160), cache)
+    alone = HumFilter()
+    assert np.array_equal(filtered(words, alone), words) and alone.found == []  # a steady voice has no lines
+    buzz = mains_hum(len(words), base=59.95)
+    hum = HumFilter()
+    filtered(words + buzz, hum)
+    assert np.allclose(hum.found, 59.95 * np.arange(1, 21), atol=0.25), hum.found
+    settled = filtered(buzz + dither(silence(len(words) / RECOGNIZER_RATE)), HumFilter())[-4 * RECOGNIZER_RATE :]
+    assert 10 * np.log10(np.mean(buzz[-4 * RECOGNIZER_RATE :] ** 2) / np.mean(settled**2)) > 25
+
+
+@pytest.mark.parametrize("voice", [PERSON, Voice("en-gb", 170, 40), Voice("festival:kal_diphone", 160)])
+def test_commands_are_heard_over_mains_hum(cache, voice):
+    """Through a microphone that buzzes at 50 Hz and its harmonics (the fundamental at -38
+    dBFS). Before the hum was taken away, four voices had 25 of 32 commands heard, 30 without it."""
+    said = [(1.0, "next"), (3.5, "repeat"), (6.0, "pain"), (8.5, "stop"), (11.0, "pause"), (13.5, "go on")]
+    words = np.concatenate([said_at(said, voice, cache), silence(1.0)])
+    heard = {}
+    for kind, samples in (("clean", words), ("hum", to_int16(words + mains_hum(len(words), seed=3)))):
+        recognizer = build_recognizer("en", Config(), "pocketsphinx", announce=False)
+        recognizer.listen_for_numbers(False)
+        events = [e for chunk in split(AudioChunk(dither(samples), RECOGNIZER_RATE)) for e in recognizer.feed(chunk)]
+        heard[kind] = [e.command for e in events + recognizer.finish()]
+    assert len(heard["clean"]) >= 5, heard
+    assert set(heard["hum"]) <= {parse(phrase, "en")[0] for _, phrase in said}, heard
+    assert len(heard["hum"]) >= len(heard["clean"]) - 1, heard
 
 
 def test_a_long_recording_is_read_a_block_at_a_time_as_one_stream(tmp_path):

@@ -151,6 +151,16 @@ def quiet_microphone(samples: np.ndarray) -> np.ndarray:
     return dither(to_int16(samples.astype(np.float64) / 100), level=2.0)
 
 
+def mains_hum(n: int, base: float = 50.1, dbfs: float = -38.0, harmonics: int = 20, seed: int = 0) -> np.ndarray:
+    """A microphone's buzz from a mains lead or a ground loop: `base` Hz (a grid runs a little
+    off 50 or 60) and its harmonics, each 1/k of the fundamental, whose sine peaks at `dbfs`;
+    n samples at 16 kHz, to be added to a recording."""
+    t = np.arange(n) / RECOGNIZER_RATE
+    phases = np.random.default_rng(seed).uniform(0, 2 * np.pi, harmonics)
+    peak = 32768 * 10 ** (dbfs / 20)
+    return sum(peak / k * np.sin(2 * np.pi * base * k * t + phases[k - 1]) for k in range(1, harmonics + 1))
+
+
 @dataclass(frozen=True)
 class Placed:
     """An utterance placed in a stream: what was said and where, in seconds."""

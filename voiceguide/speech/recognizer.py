@@ -35,6 +35,7 @@ import numpy as np
 
 from voiceguide.commands import AT_LEISURE, INTERRUPTING, URGENT, CommandEvent, heard_command, phrase_index
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, DcBlock, amplified, to_int16
+from voiceguide.speech.hum import HumFilter
 
 if TYPE_CHECKING:
     from voiceguide.speech.echo import EchoCanceller, Playback
@@ -353,6 +354,7 @@ class Spotter:
 
         self.decoder = decoder
         self.dc_block = DcBlock()
+        self.hum = HumFilter()
         self.gain = Gain()
         self.cleaner = cleaner
         self.canceller = canceller  # removes the guide's own voice; set when something is played
@@ -408,6 +410,9 @@ class Spotter:
         chunk = AudioChunk(to_int16(self.dc_block.process(chunk.samples)), RECOGNIZER_RATE, 1, chunk.timestamp)
         if self.canceller is not None:
             chunk = self.canceller.process(chunk)
+        # After the canceller: the guide's voice as played has no hum, and a notch on the
+        # microphone's side alone would be one more thing for the canceller to learn.
+        chunk = AudioChunk(to_int16(self.hum.process(chunk.samples)), RECOGNIZER_RATE, 1, chunk.timestamp)
         if not self._consumed and not self._pending:
             self._start = chunk.timestamp
         pcm = chunk.samples.astype("<i2").tobytes()
