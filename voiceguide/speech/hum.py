@@ -35,7 +35,7 @@ class HumFilter:
     BANDWIDTH = 5.0  # Hz, each notch's width at -3 dB; it settles in about 1 / (pi * BANDWIDTH) s
     BLOCKS = 8  # stretches of the sound searched whose phases a line must keep (see _steadiness)
     STEADY = 0.7  # of the blocks: a word over the hum may cover two of eight
-    GONE = 5  # searches without a line standing out KEEP dB that end its notch
+    GONE = 20  # searches in a row (10 s) without a line standing out KEEP dB that end its notch
     PIECE = 800  # samples worked on at a time (see _notch)
 
     def __init__(self, rate: int = RECOGNIZER_RATE) -> None:
