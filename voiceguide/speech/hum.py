@@ -5,14 +5,17 @@ The fundamental is under the speech band, but its harmonics are not: 60 Hz with 
 -44 dBFS, cost 10 of 32 commands (four voices, eight commands each; 2 with 60 Hz alone at -38).
 The steady lines also raise the floor the level detector measures, so the room counts as noisy.
 
-Every SEARCH seconds the last LOOK seconds of sound are searched for lines at the harmonics of
-50 and 60 Hz (up to TOP Hz) that stand LINE dB over the spectrum around them; a voice's
-harmonics move with its pitch and do not stand out over seconds, nor in two searches running,
-which a line must before it is taken away. Each line found gets a notch:
-a complex one-pole resonator at the line's measured frequency picks out the line, and the line
-is subtracted. The notch is BANDWIDTH wide, so it takes nothing of a voice that matters, and it
-follows the line's own phase and amplitude as they drift. A line that fades to under KEEP dB
-over its surroundings loses its notch. Sound with no lines passes unchanged.
+Every SEARCH seconds the last LOOK seconds of sound (fewer at first, from FIRST) are searched
+for lines at the harmonics of 50 and 60 Hz (up to TOP Hz) that stand LINE dB over the spectrum
+around them and keep their amplitude and phase through most of BLOCKS stretches (STEADY): a
+voice's harmonics come and go with its words and its pitch. In the benchmark's 4820 recordings
+(260 minutes of speech) no line was found. Each line found gets a notch: a complex one-pole
+resonator at the line's measured frequency picks out the line, and the line is subtracted. The
+notch is BANDWIDTH wide, so it takes nothing of a voice that matters, and it follows the line's
+own phase and amplitude as they drift. A line loses its notch only after GONE searches in a row
+without standing KEEP dB out: a long sentence hides a line from the search, and a line let go
+within 2.5 s (four voices' 36 commands each, after the guide's sentences) left 75% heard where
+keeping it gives 92%. Sound with no lines passes unchanged.
 """
 
 from __future__ import annotations
