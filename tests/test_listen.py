@@ -12,17 +12,7 @@ from conftest import SMALL_ROUTINE, run_cli
 
 from voiceguide.commands import Command, CommandEvent, parse, phrases
 from voiceguide.config import Config
-from voiceguide.corpus import (
-    Voice,
-    build_stream,
-    dither,
-    mains_hum,
-    mix_at_snr,
-    noise,
-    quiet_microphone,
-    silence,
-    speak,
-)
+from voiceguide.corpus import Voice, build_stream, dither, mix_at_snr, noise, quiet_microphone, silence, speak
 from voiceguide.models import ModelMissing, choose_engine
 from voiceguide.routine import find_routine, load_routine
 from voiceguide.speech.audio import RECOGNIZER_RATE, AudioChunk, split, to_int16, write_wav
@@ -376,6 +366,7 @@ def test_commands_are_heard_over_music(cache):
 
 
 def test_mains_hum_is_taken_away_and_a_voice_is_left_as_it_is(cache):
+    from voiceguide.corpus import mains_hum
     from voiceguide.speech.hum import HumFilter
 
     def filtered(samples: np.ndarray, hum: HumFilter) -> np.ndarray:
@@ -396,6 +387,8 @@ def test_mains_hum_is_taken_away_and_a_voice_is_left_as_it_is(cache):
 def test_commands_are_heard_over_mains_hum(cache, voice):
     """Through a microphone that buzzes at 50 Hz and its harmonics (the fundamental at -38
     dBFS). Before the hum was taken away, four voices had 25 of 32 commands heard, 30 without it."""
+    from voiceguide.corpus import mains_hum
+
     said = [(1.0, "next"), (3.5, "repeat"), (6.0, "pain"), (8.5, "stop"), (11.0, "pause"), (13.5, "go on")]
     words = np.concatenate([said_at(said, voice, cache), silence(1.0)])
     heard = {}
