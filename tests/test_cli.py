@@ -294,6 +294,14 @@ def test_doctor_opens_the_devices_and_hears_the_microphone_as_a_session_would(mo
     # band that 16 kHz keeps, -69.
     assert -70 < float(line.split("the room at ")[1].split(" dBFS")[0]) < -68
     assert re.search(r"OK  audio output: USB Speakerphone: Audio \(hw:1,0\): opens \(\d+ Hz\)", out), out
+    assert "hum" not in out
+    # The same room through a microphone that buzzes: 50 Hz and its harmonics, the fundamental at -38 dBFS.
+    t = np.arange(72000) / 48000
+    buzz = sum(410 / k * np.sin(2 * np.pi * 50.05 * k * t + k) for k in range(1, 21))
+    out = doctor(FakeSoundDevice(np.round(hiss + buzz[:, None]).astype(np.int16)))
+    line = next(x for x in out.splitlines() if "audio input" in x)
+    assert "mains hum at 50 Hz (20 lines), which listening takes away" in line, line
+    assert -70 < float(line.split("the room at ")[1].split(" dBFS")[0]) < -66, line  # as quiet as without it
     out = doctor(FakeSoundDevice(np.zeros((72000, 2), np.int16)))
     assert "FIX audio input: USB Speakerphone: Audio (hw:1,0): sends nothing but digital silence: it is muted" in out
     out = doctor(FakeSoundDevice(None))

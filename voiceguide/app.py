@@ -307,6 +307,7 @@ def _try_input(wanted: str) -> tuple[bool, str]:
     import numpy as np
 
     from voiceguide.speech.audio import AudioChunk, DcBlock, to_int16, to_recognizer_format
+    from voiceguide.speech.hum import HumFilter
     from voiceguide.speech.listening import sample_microphone
     from voiceguide.speech.recognizer import Levels
 
@@ -326,8 +327,13 @@ def _try_input(wanted: str) -> tuple[bool, str]:
                        "capture switch in alsamixer); a session would wait, paused, until it is unmuted")
     offset = float(samples.mean())
     mono = DcBlock().process(to_recognizer_format(AudioChunk(samples, rate, channels)).samples)
-    level = Levels.level(to_int16(mono).tobytes())
+    hum = HumFilter()
+    heard = hum.process(mono)  # as listening hears it: a hum's lines found in the first 0.5 s, then taken away
+    level = Levels.level(to_int16(heard[len(heard) // 2 :]).tobytes())  # once they are
     detail = f"{rate} Hz, {channels} channel(s); the room at {level:.0f} dBFS"
+    if hum.found:
+        detail += (f"; mains hum at {hum.mains:.0f} Hz ({len(hum.found)} lines), which listening takes away (a microphone "
+                   "lead kept clear of mains leads and adapters, or a ground-loop isolator, stops it)")
     if level > Levels.NOISY:
         detail += " (noisy: commands are heard less well; a quieter room, or the microphone nearer, helps)"
     if abs(offset) > 300:

@@ -56,6 +56,11 @@ class HumFilter:
         """The lines being taken away, Hz as measured."""
         return sorted(self.lines.values())
 
+    @property
+    def mains(self) -> float:
+        """Of FAMILIES, the one the lines found are harmonics of (its first, with none found)."""
+        return min(self.FAMILIES, key=lambda base: sum(abs(f / base - round(f / base)) for f in self.found))
+
     def process(self, samples: np.ndarray) -> np.ndarray:
         """The samples (float) with the hum lines found so far taken away."""
         x = samples.astype(np.float64)
