@@ -305,7 +305,7 @@ class Fading:
     reverberation time near 1 s); a voice in a dry room falls a median 8 to 25, but one in ten of
     its endings (a sentence trailing off) falls under 3 to 9. With the median of five at 6 dB,
     Festival ked's dry reading was taken for a room 42% of the time, and 10 more false commands
-    came of it in 5 minutes. In a dry room nothing changes: there a voice's own fading into a
+    came of it in its 14 minutes. In a dry room nothing changes: there a voice's own fading into a
     pause was taken for a tail, and sentences split into pieces ("Rep 1 of 3." heard as "where am
     i"). A dry room's pause falls straight to the floor and is left to the detector, whose
     hangover keeps a sentence's short pauses inside the sentence; HANG frames of a tail are kept
