@@ -48,8 +48,9 @@ class HumFilter:
         self.since = 0  # samples since the last search
         self.lines: dict[float, float] = {}  # nominal harmonic (Hz) -> measured frequency (Hz)
         self.missed: dict[float, int] = {}  # nominal harmonic -> searches in a row it did not stand out
-        self.steadiness: dict[float, float] = {}  # of the last search's peaks, for tuning
         self.state: dict[float, complex] = {}  # nominal harmonic -> its resonator's last output
+        # measured frequency -> p^k over a PIECE: the complex powers cost more than the notch itself
+        self.powers: dict[float, np.ndarray] = {}
 
     @property
     def found(self) -> list[float]:
@@ -94,7 +95,6 @@ class HumFilter:
                 if over > (self.KEEP if nominal in self.lines else self.LINE):
                     standing[float(nominal)] = self._refined(spectrum, peak) * hz
         steadiness = self._steadiness(np.array(list(standing.values())))
-        self.steadiness = dict(zip(standing, steadiness, strict=True))
         for (nominal, line), steady in zip(standing.items(), steadiness, strict=True):
             if steady > self.STEADY:
                 self.lines[nominal] = line
@@ -103,6 +103,7 @@ class HumFilter:
             self.missed[nominal] = 0 if nominal in standing else self.missed.get(nominal, 0) + 1
             if self.missed[nominal] >= self.GONE:
                 del self.lines[nominal], self.state[nominal], self.missed[nominal]
+        self.powers = {hz: self.powers[hz] for hz in self.lines.values() if hz in self.powers}
 
     def _steadiness(self, lines: np.ndarray) -> np.ndarray:
         """How steady each line (Hz) has been over the sound searched, 0-1: its complex amplitude
@@ -136,10 +137,11 @@ class HumFilter:
         time: y[n] = p^n (p y[-1] + (1 - r) sum_k p^-k x[k]), where |p^-k| is at most r^-PIECE,
         1.9, so nothing loses precision."""
         out = x.copy()
-        k = np.arange(self.PIECE)
         for nominal, hz in self.lines.items():
             step = self.pole * np.exp(2j * np.pi * hz / self.rate)  # p
-            powers = step**k
+            if hz not in self.powers:
+                self.powers[hz] = step ** np.arange(self.PIECE)
+            powers = self.powers[hz]
             last = self.state[nominal]
             for i in range(0, len(out), self.PIECE):
                 piece = out[i : i + self.PIECE]
