@@ -383,6 +383,31 @@ def test_mains_hum_is_taken_away_and_a_voice_is_left_as_it_is(cache):
     assert 10 * np.log10(np.mean(buzz[-4 * RECOGNIZER_RATE :] ** 2) / np.mean(settled**2)) > 25
 
 
+def test_over_hum_a_word_keeps_its_sound_and_ends_where_it_ends(cache):
+    """The notches hold their lines while a word sounds: followed through it, they took in the
+    voice's sound near each line and rang it out afterwards, and a command over the hum was
+    obeyed up to 0.15 s later than without it."""
+    from voiceguide.corpus import mains_hum
+    from voiceguide.speech.hum import HumFilter
+
+    said = [(2.0, "next"), (4.5, "go back"), (7.0, "pain"), (9.5, "continue")]
+    words = np.concatenate([said_at(said, Voice("festival:kal_diphone", 160), cache), silence(1.0)]).astype(float)
+    buzz = mains_hum(len(words))
+    hum = HumFilter()
+    left = np.concatenate([hum.process(piece) for piece in np.array_split(words + buzz, len(words) // 1600)]) - words
+    inside, after = np.zeros(len(words), bool), np.zeros(len(words), bool)
+    for start, phrase in said:
+        end = start + len(speak(phrase, Voice("festival:kal_diphone", 160), cache)) / RECOGNIZER_RATE
+        inside[round(start * RECOGNIZER_RATE) : round(end * RECOGNIZER_RATE)] = True
+        after[round(end * RECOGNIZER_RATE) : round((end + 0.3) * RECOGNIZER_RATE)] = True
+
+    def under_the_hum(where: np.ndarray) -> float:
+        return 10 * np.log10(np.mean(buzz[where] ** 2) / np.mean(left[where] ** 2))
+
+    # Followed through the words: 11 dB over the hum in them and 5 under it after them.
+    assert under_the_hum(inside) > 6 and under_the_hum(after) > 15, (under_the_hum(inside), under_the_hum(after))
+
+
 @pytest.mark.parametrize("voice", [PERSON, Voice("en-gb", 170, 40), Voice("festival:kal_diphone", 160)])
 def test_commands_are_heard_over_mains_hum(cache, voice):
     """Through a microphone that buzzes at 50 Hz and its harmonics (the fundamental at -38

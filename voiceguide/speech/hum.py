@@ -11,14 +11,17 @@ around them and keep their amplitude and phase through most of BLOCKS stretches 
 voice's harmonics come and go with its words and its pitch. In the benchmark's 4820 recordings
 (260 minutes of speech) no line was found. Each line found gets a notch: a complex one-pole
 resonator at the line's measured frequency picks out the line, and the line is subtracted. The
-notch is BANDWIDTH wide, so it takes nothing of a voice that matters, and it follows the line's
-own phase and amplitude as they drift. A line loses its notch only after GONE searches in a row
+notch is BANDWIDTH wide, so it takes little of a voice, and it follows the line's own phase
+and amplitude as they drift; while something louder sounds it holds the line as it was (see
+_notch). A line loses its notch only after GONE searches in a row
 without standing KEEP dB out: a long sentence hides a line from the search, and a line let go
 within 2.5 s (four voices' 36 commands each, after the guide's sentences) left 75% heard where
 keeping it gives 92%. Sound with no lines passes unchanged.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 
@@ -40,6 +43,12 @@ class HumFilter:
     STEADY = 0.7  # of the blocks: a word over the hum may cover two of eight
     GONE = 20  # searches in a row (10 s) without a line standing out KEEP dB that end its notch
     PIECE = 800  # samples worked on at a time (see _notch)
+    # A piece this many dB over the quietest of the last QUIETEST holds each line where it was
+    # (see _notch). The hum alone stays within 2-3 dB of its quietest piece.
+    OVER = 6.0
+    QUIETEST = 40  # pieces (2 s)
+    HOLD = 40  # pieces (2 s) at most in a row, so a line that truly changed is followed again
+    SETTLE = 6  # pieces (0.3 s, five times a notch's settling time) a new notch follows its line
 
     def __init__(self, rate: int = RECOGNIZER_RATE) -> None:
         self.rate = rate
@@ -49,8 +58,10 @@ class HumFilter:
         self.lines: dict[float, float] = {}  # nominal harmonic (Hz) -> measured frequency (Hz)
         self.missed: dict[float, int] = {}  # nominal harmonic -> searches in a row it did not stand out
         self.state: dict[float, complex] = {}  # nominal harmonic -> its resonator's last output
-        # measured frequency -> p^k over a PIECE: the complex powers cost more than the notch itself
-        self.powers: dict[float, np.ndarray] = {}
+        # measured frequency -> (p^k, e^(jwk)) over a PIECE: the complex powers cost more than the notch itself
+        self.powers: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+        self.held: dict[float, int] = {}  # nominal harmonic -> pieces held in a row (< 0: settling)
+        self.recent: deque[float] = deque(maxlen=self.QUIETEST)  # power of the last pieces
 
     @property
     def found(self) -> list[float]:
@@ -103,6 +114,7 @@ class HumFilter:
             self.missed[nominal] = 0 if nominal in standing else self.missed.get(nominal, 0) + 1
             if self.missed[nominal] >= self.GONE:
                 del self.lines[nominal], self.state[nominal], self.missed[nominal]
+                self.held.pop(nominal, None)
         self.powers = {hz: self.powers[hz] for hz in self.lines.values() if hz in self.powers}
 
     def _steadiness(self, lines: np.ndarray) -> np.ndarray:
@@ -135,19 +147,44 @@ class HumFilter:
         the lines 50 Hz from it, and taken side by side those leaks left a 20-line buzz only
         26 dB down. The recursion runs in numpy as a cumulative sum over PIECE samples at a
         time: y[n] = p^n (p y[-1] + (1 - r) sum_k p^-k x[k]), where |p^-k| is at most r^-PIECE,
-        1.9, so nothing loses precision."""
+        1.9, so nothing loses precision.
+
+        While something louder than the hum sounds (a piece OVER dB above the quietest of the
+        last QUIETEST), each line is held: carried on at its own frequency from where the
+        resonator had it, and not followed. Followed through a word, each resonator took in the
+        voice's sound near its line and rang it out after the word, at the pace of its bandwidth
+        (4 dB every 30 ms): over a 20-line buzz the guide heard each word go on for 0.1-0.15 s
+        longer, and the words themselves lost some of their sound near every line. Held, what is
+        left in the word and after it is 11-14 and 21-25 dB under the hum, where followed it was
+        9-16 dB over and 3-8 under (three voices, eight commands each; a buzz at -38 dBFS)."""
         out = x.copy()
+        starts = range(0, len(x), self.PIECE)
+        loud = []
+        for i in starts:
+            piece = x[i : i + self.PIECE]
+            power = float(np.mean(piece**2)) + 1e-9
+            if len(piece) >= self.PIECE // 4:  # a few samples' power says little
+                self.recent.append(power)
+            loud.append(power > min(self.recent, default=power) * 10 ** (self.OVER / 10))
         for nominal, hz in self.lines.items():
             step = self.pole * np.exp(2j * np.pi * hz / self.rate)  # p
             if hz not in self.powers:
-                self.powers[hz] = step ** np.arange(self.PIECE)
-            powers = self.powers[hz]
+                turn = np.exp(2j * np.pi * hz / self.rate * np.arange(1, self.PIECE + 1))
+                self.powers[hz] = (step ** np.arange(self.PIECE), turn)
+            powers, turn = self.powers[hz]
             last = self.state[nominal]
-            for i in range(0, len(out), self.PIECE):
+            held = self.held.get(nominal, -self.SETTLE)
+            for i, hold in zip(starts, loud, strict=True):
                 piece = out[i : i + self.PIECE]
-                p = powers[: len(piece)]
-                y = p * (step * last + (1 - self.pole) * np.cumsum(piece / p))
+                if held < 0 or not hold or held >= self.HOLD:
+                    p = powers[: len(piece)]
+                    y = p * (step * last + (1 - self.pole) * np.cumsum(piece / p))
+                    held = min(0, held + 1)
+                else:
+                    y = last * turn[: len(piece)]  # the line as it was, carried on
+                    held += 1
                 last = y[-1]
                 out[i : i + len(piece)] = piece - 2 * y.real
             self.state[nominal] = last
+            self.held[nominal] = held
         return out
