@@ -23,30 +23,34 @@ class FakeStream:
     """Delivers 50 ms blocks of 48 kHz stereo audio every 50 ms until unplugged: quiet, and
     after a second what `say` holds (48 kHz stereo samples), once."""
 
-    def __init__(self, deliver, overflowed, say: np.ndarray | None = None, say_at: float = 1.0) -> None:
+    def __init__(self, deliver, overflowed, say: np.ndarray | None = None, say_at: float = 1.0,
+                 stalled: bool = False) -> None:
         self.active = True
         self.muted = False  # the device's own mute: it sends digital silence
-        self.stalled = False  # open and active, but nothing comes (a hung driver)
+        self.stalled = stalled  # open and active, but nothing comes (a hung driver)
         self.overflow_blocks: set[int] = set()  # blocks before which audio was lost (the computer too busy)
         self.deliver, self.overflowed = deliver, overflowed
         self.say, self.say_at = say, say_at
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
+        # Each block made as it is due: a minute of noise made up front held the first block back
+        # long enough, on a busy machine, to pass for a stalled device.
         rng = np.random.default_rng(0)
-        audio = rng.normal(0, 20, 48000 * 2 * 60)
-        if self.say is not None:
-            at = int(self.say_at * 48000) * 2
-            audio[at : at + len(self.say)] += self.say
-        audio = np.clip(audio, -32768, 32767).astype(np.int16)
-        for start in range(0, len(audio), 2400 * 2):
+        size, at = 2400 * 2, int(self.say_at * 48000) * 2
+        for start in range(0, 48000 * 2 * 60, size):
             while self.stalled and self.active:
                 time.sleep(0.05)
             if not self.active:
                 return
-            if start // (2400 * 2) in self.overflow_blocks:
+            if start // size in self.overflow_blocks:
                 self.overflowed()
-            block = audio[start : start + 2400 * 2]
+            block = rng.normal(0, 20, size)
+            if self.say is not None:
+                lo, hi = max(start, at), min(start + size, at + len(self.say))
+                if lo < hi:
+                    block[lo - start : hi - start] += self.say[lo - at : hi - at]
+            block = np.clip(block, -32768, 32767).astype(np.int16)
             self.deliver(np.zeros_like(block) if self.muted else block, 48000, 2)
             time.sleep(0.05)
 
@@ -73,10 +77,8 @@ class FakeDevice:
         if self.absent:
             self.absent -= 1
             raise OSError("Device unavailable [PaErrorCode -9985]")
-        self.streams.append(FakeStream(deliver, overflowed, self.say))
-        if self.stalling:
-            self.stalling -= 1
-            self.streams[-1].stalled = True
+        self.streams.append(FakeStream(deliver, overflowed, self.say, stalled=self.stalling > 0))
+        self.stalling = max(0, self.stalling - 1)
         return self.streams[-1]
 
 
