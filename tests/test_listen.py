@@ -390,14 +390,14 @@ def test_over_hum_a_word_keeps_its_sound_and_ends_where_it_ends(cache):
     from voiceguide.corpus import mains_hum
     from voiceguide.speech.hum import HumFilter
 
-    said = [(2.0, "next"), (4.5, "go back"), (7.0, "pain"), (9.5, "continue")]
-    words = np.concatenate([said_at(said, Voice("festival:kal_diphone", 160), cache), silence(1.0)]).astype(float)
+    said, voice = [(2.0, "next"), (4.5, "go back"), (7.0, "pain"), (9.5, "continue")], Voice("festival:kal_diphone", 160)
+    words = np.concatenate([said_at(said, voice, cache), silence(1.0)]).astype(float)
     buzz = mains_hum(len(words))
     hum = HumFilter()
     left = np.concatenate([hum.process(piece) for piece in np.array_split(words + buzz, len(words) // 1600)]) - words
     inside, after = np.zeros(len(words), bool), np.zeros(len(words), bool)
     for start, phrase in said:
-        end = start + len(speak(phrase, Voice("festival:kal_diphone", 160), cache)) / RECOGNIZER_RATE
+        end = start + len(speak(phrase, voice, cache)) / RECOGNIZER_RATE
         inside[round(start * RECOGNIZER_RATE) : round(end * RECOGNIZER_RATE)] = True
         after[round(end * RECOGNIZER_RATE) : round((end + 0.3) * RECOGNIZER_RATE)] = True
 
