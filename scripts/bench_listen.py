@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voiceguide.commands import INTERRUPTING, NUMBERS, Command, parse, phrases  # noqa: E402
+from voiceguide.commands import COURTESY, INTERRUPTING, NUMBERS, Command, parse, phrases  # noqa: E402
 from voiceguide.config import Config  # noqa: E402
 from voiceguide.corpus import (  # noqa: E402
     Voice,
@@ -123,18 +123,34 @@ def command_phrases(language: str) -> list[str]:
     return [p for c in Command if c in table for p in table[c]] + [NUMBERS[language][7]]
 
 
+def courteous_phrases(language: str) -> list[str]:
+    """Each command's first phrase with one of the language's courtesy words (commands.COURTESY),
+    before it or after it in turn: "okay next", "please repeat", "skip please", "pain now", ..."""
+    before, after = COURTESY[language]
+    dress = [(word, "") for word in before] + [("", word) for word in after]
+    table = phrases(language)
+    out = []
+    for i, phrase in enumerate(table[c][0] for c in Command if c in table):
+        first, last = dress[i % len(dress)]
+        out.append(" ".join(w for w in (first, phrase, last) if w))
+    return out + [NUMBERS[language][7]]
+
+
 TELEPHONE = "clean, 8 kHz device"
 QUIET = "clean, quiet microphone"  # -60 dBFS; see corpus.quiet_microphone
 MUSIC = "music 20 dB"  # plucked chords; see corpus.music
 HUM = "clean, mains hum"  # a 50 Hz buzz with its harmonics, the fundamental at -38 dBFS; see corpus.mains_hum
-APART = (TELEPHONE, QUIET, HUM, MUSIC)  # conditions of their own: not in the overall latency or real-time factor
+COURTEOUS = "clean, said with please, okay, now"  # see courteous_phrases
+APART = (TELEPHONE, QUIET, HUM, MUSIC, COURTEOUS)  # conditions of their own: not in the overall latency or real-time factor
 MUSIC_ALONE = (-41, -21)  # dBFS of music with nobody speaking, for false accepts
 
 
-def conditions(quick: bool) -> list[tuple[str, str | None, int | None, bool]]:
+def conditions(quick: bool, language: str) -> list[tuple[str, str | None, int | None, bool]]:
     """(label, noise, snr, reverb)."""
     out = [("clean", None, None, False), ("clean+room", None, None, True), (TELEPHONE, None, None, False),
            (QUIET, None, None, False), (HUM, None, None, False)]
+    if any(COURTESY[language]):
+        out.append((COURTEOUS, None, None, False))
     for kind in NOISES:
         for snr in SNRS:
             if quick and snr != 10:
@@ -222,14 +238,15 @@ def run_engine(engine: str, language: str, quick: bool, suppress: str, out: mult
     babble = sum(np.resize(p, 60 * RECOGNIZER_RATE).astype(np.float64) for p in babble_parts[:: max(1, len(babble_parts) // 8)])
     rows, all_latencies, audio_seconds, cpu_seconds = [], [], 0.0, 0.0
     by_synth: dict[tuple[str, str], list[int]] = {}  # (clean or one of APART, synthesiser) -> [correct, total]
-    for label, kind, snr, room in conditions(quick):
+    for label, kind, snr, room in conditions(quick, language):
         correct = total = wrong = 0
         heard: list[float] = []  # latencies in this condition
         for v, voice in enumerate(voices):
             # The guide talks before anyone gives a command, and the microphone hears it: that
             # warms up the recogniser's running estimates as in a real session.
             warm_up = [("", speak(s, GUIDE_VOICE[language], CACHE)) for s in routine_sentences(language)[:4]]
-            pieces = warm_up + [(p, speak(p, voice, CACHE)) for p in command_phrases(language)]
+            said = courteous_phrases(language) if label == COURTEOUS else command_phrases(language)
+            pieces = warm_up + [(p, speak(p, voice, CACHE)) for p in said]
             stream, placed = build_stream(pieces, GAP)
             placed = placed[len(warm_up):]
             if label == QUIET:

@@ -137,6 +137,16 @@ AT_LEISURE: dict[str, tuple[str, ...]] = {"en": ("i'm done", "i am done", "end s
 # "oh no" came out as, in four voices of six.
 UNREPEATED: dict[str, tuple[str, ...]] = {"en": ("ow",), "ko": ()}
 
+# Words said around a command: "next please", "okay, next", "please stop", "stop now". Said with
+# them, a command was refused for the speech outside its words, over 8 voices every time: a
+# person who asks politely, or says "stop now" in a hurry, went unheard. One word before and one
+# after are allowed; never around a number (a rating is one word), a run of alarms, or "ow"
+# (UNREPEATED: other speech comes out as its one vowel). Korean puts such words inside the verb.
+COURTESY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "en": (("okay", "please"), ("please", "now")),
+    "ko": ((), ()),
+}
+
 LANGUAGES = tuple(PHRASES)
 
 
@@ -165,6 +175,28 @@ def vocabulary(language: str, numbers: bool | None = None) -> list[str]:
     return sorted(said | set(NUMBERS[language]))
 
 
+def utterances(language: str, numbers: bool | None = None, courteous: bool = False) -> list[str]:
+    """Everything a recogniser's grammar allows: vocabulary(language, numbers) and the runs of
+    alarms (alarm_runs); with `courteous`, each phrase also with COURTESY words around it."""
+    bare = vocabulary(language, numbers)
+    before, after = ("", *COURTESY[language][0]), ("", *COURTESY[language][1])
+    index = phrase_index(language)
+    dressed = [" ".join(w for w in (b, p, a) if w) for p in bare for b in before for a in after
+               if courteous and (b or a) and index[p][0] is not Command.NUMBER and p not in UNREPEATED[language]]
+    return bare + dressed + alarm_runs(language)
+
+
+def plain(said: str, language: str) -> str:
+    """Words as heard or typed without the COURTESY words around them: "stop now" -> "stop"."""
+    words = said.split()
+    before, after = COURTESY[language]
+    if len(words) > 1 and words[0] in before:
+        words = words[1:]
+    if len(words) > 1 and words[-1] in after:
+        words = words[:-1]
+    return " ".join(words)
+
+
 def normalise(text: str) -> str:
     """Lower-case, drop punctuation other than apostrophes, collapse spaces."""
     text = re.sub(r"[^\w' ]+", " ", text.lower())
@@ -181,7 +213,7 @@ def lone_phrase(text: str, language: str) -> str | None:
     """
     index = phrase_index(language)
     for clause in re.split(r"[.,:;!?]+", text):
-        said = normalise(clause)
+        said = plain(normalise(clause), language)
         if said in index and index[said][0] is not Command.NUMBER:
             return said
     return None
@@ -211,9 +243,9 @@ def alarm_runs(language: str, most: int = 3) -> list[str]:
 
 
 def heard_command(said: str, language: str) -> tuple[Command, int | None] | None:
-    """The command in a recogniser's words: one phrase (or number word), or an alarm said over
-    and over (alarm_runs)."""
-    return _heard_index(language).get(said)
+    """The command in a recogniser's words: one phrase (or number word), with or without
+    COURTESY words, or an alarm said over and over (alarm_runs)."""
+    return _heard_index(language).get(plain(said, language))
 
 
 @functools.cache
@@ -240,7 +272,7 @@ def parse(text: str, language: str = "en") -> tuple[Command, int | None] | None:
     Accepts a phrase, a command's own name (so `resume` works in every language), or a
     number 0-10 as digits or words.
     """
-    said = normalise(text)
+    said = plain(normalise(text), language)
     if not said:
         return None
     if said.isdigit():

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 
-from voiceguide.commands import alarm_runs, vocabulary
+from voiceguide.commands import utterances
 from voiceguide.speech.recognizer import Word
 
 FRAMES_PER_SECOND = 100  # PocketSphinx's default frame rate
@@ -37,6 +37,7 @@ SCALE = 2.0
 # two thirds; see the README.
 WORD_GAP = -12.0
 SEARCHES = {None: "everything", True: "numbers", False: "commands"}  # grammar searches by listen_for_numbers()
+COURTEOUS = "_courteous"  # the name of each search's twin that allows courtesy words
 # Pronunciations the model's (American) dictionary lacks: the long a of British "faster", the
 # unstressed, non-rhotic ends of "faster" and "slower", the northern English vowel of "up". Over
 # 18 voices (espeak-ng's British, Scottish, Lancaster, West Midlands and Caribbean English among
@@ -68,7 +69,7 @@ class SphinxDecoder:
                                maxhmmpf=3000)
         phone_lm = os.path.join(get_model_path(), "en-us", "en-us-phone.lm.bin")
         self.phones = Decoder(loglevel="FATAL", dither=True, seed=1, compallsen=True, allphone=phone_lm)
-        missing = sorted({w for p in vocabulary(language) for w in p.split() if not self.decoder.lookup_word(w)})
+        missing = sorted({w for p in utterances(language, courteous=True) for w in p.split() if not self.decoder.lookup_word(w)})
         if missing:
             raise ValueError(f"PocketSphinx's dictionary lacks {missing}; change the phrase table.")
         for word, phones in ACCENTS:
@@ -76,16 +77,19 @@ class SphinxDecoder:
         # One search for each setting of listen_for_numbers(): every word the grammar allows is
         # one more thing a command can be mistaken for.
         # An alarm may be said over and over ("stop stop stop"): see commands.alarms.
+        # Each has a twin with courtesy words for a second decode (see courteous()).
         for numbers, search in SEARCHES.items():
-            phrases = " | ".join(vocabulary(language, numbers) + alarm_runs(language))
-            self.decoder.add_jsgf_string(search, f"#JSGF V1.0;\ngrammar {search};\npublic <command> = {phrases} ;\n")
+            for name, courteous in ((search, False), (search + COURTEOUS, True)):
+                phrases = " | ".join(utterances(language, numbers, courteous))
+                self.decoder.add_jsgf_string(name, f"#JSGF V1.0;\ngrammar {name};\npublic <command> = {phrases} ;\n")
         self.search = SEARCHES[None]
         self.decoder.activate_search(self.search)
         self.audio: list[bytes] = []  # the current utterance, for the second opinion
         self.grammar_score = 0.0  # the last utterance's answer, per frame (see _per_frame)
+        self.free_score = 0.0  # the free phone loop's, for the same utterance
 
     def listen_for_numbers(self, on: bool | None) -> None:
-        """Between utterances: the grammar of vocabulary(language, on)."""
+        """Between utterances: the grammar of utterances(language, on)."""
         if SEARCHES[on] != self.search:
             self.search = SEARCHES[on]
             self.decoder.activate_search(self.search)
@@ -107,12 +111,31 @@ class SphinxDecoder:
     def end(self) -> list[Word]:
         self.decoder.end_utt()
         self.phones.end_utt()
-        hyp, free = self.decoder.hyp(), self.phones.hyp()
+        free = self.phones.hyp()
+        self.free_score = _per_frame(free.best_score if free else 0.0, self.decoder.n_frames())
+        return self._words()
+
+    def courteous(self) -> list[Word]:
+        """The last utterance decoded again with courtesy words allowed around each phrase."""
+        mean = self.decoder.get_cmn()  # as the first decode left it: the same audio is not learned twice
+        self.decoder.activate_search(self.search + COURTEOUS)
+        try:
+            self.decoder.start_utt()
+            self.decoder.process_raw(b"".join(self.audio))
+            self.decoder.end_utt()
+            return self._words()
+        finally:
+            self.decoder.activate_search(self.search)
+            self.decoder.set_cmn(mean)
+
+    def _words(self) -> list[Word]:
+        """The grammar search's answer for the utterance just ended, each word with the answer's
+        confidence (see _confidence)."""
+        hyp = self.decoder.hyp()
         if hyp is None:
             return []
-        frames = self.decoder.n_frames()
-        self.grammar_score = _per_frame(hyp.best_score, frames)
-        confidence = _confidence(self.grammar_score, _per_frame(free.best_score if free else 0.0, frames))
+        self.grammar_score = _per_frame(hyp.best_score, self.decoder.n_frames())
+        confidence = _confidence(self.grammar_score, self.free_score)
         # Alternate pronunciations come back as "word(2)".
         return [Word(s.word.split("(")[0], s.start_frame / FRAMES_PER_SECOND, (s.end_frame + 1) / FRAMES_PER_SECOND, confidence)
                 for s in self.decoder.seg() or [] if s.word != "(NULL)"]  # (NULL): a grammar's empty step

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.commands import alarm_runs, vocabulary
+from voiceguide.commands import utterances
 from voiceguide.speech.audio import amplified
 from voiceguide.speech.recognizer import Levels, Word
 
@@ -48,7 +48,7 @@ class VoskDecoder:
         unk = (known is None and language not in NO_UNK) or (known is not None and "[unk]" in known)
 
         def grammar(numbers: bool | None) -> str:
-            said = [p for p in vocabulary(language, numbers) + alarm_runs(language)
+            said = [p for p in utterances(language, numbers)
                     if known is None or all(w in known for w in p.split())]
             return json.dumps(said + (["[unk]"] if unk else []), ensure_ascii=False)  # [unk]: other speech
 
@@ -69,7 +69,7 @@ class VoskDecoder:
         self._lift = 0.0  # dB, for the current utterance (see LOUD)
 
     def listen_for_numbers(self, on: bool | None) -> None:
-        """Between utterances: the grammar of vocabulary(language, on)."""
+        """Between utterances: the grammar of utterances(language, on)."""
         if self.grammars[on] != self.grammar:
             self.grammar = self.grammars[on]
             self.recognizer.SetGrammar(self.grammar)
@@ -95,6 +95,11 @@ class VoskDecoder:
 
     def plausible(self) -> bool:
         return True  # the grammar's [unk] already stands for every other word
+
+    def courteous(self) -> list[Word]:
+        # Not tried with Vosk: Korean has no courtesy words, and no English Vosk model was at hand
+        # to measure one with. There "please" or "okay" around a phrase is [unk], other speech.
+        return []
 
     def learned(self) -> list[float]:
         return []  # Vosk adapts its feature normalisation inside each utterance and shows none of it
