@@ -52,6 +52,11 @@ QUIET = 30.0
 HELD = 0.8
 # Refusals after which an utterance is decoded again with courtesy words allowed (see _close).
 SECOND_CHANCE = ("outside", "confidence", "fit")
+# Seconds of audio given to the decoder (PREROLL, the speech, the pause that ends it) beyond which
+# an utterance is not decoded again: a sentence, not a phrase with a courtesy word. Such phrases
+# said by Flite's slt and espeak-ng's en-us+f3 (the slowest voices) took 1.2 to 1.9 s. In one
+# voice's 15 minutes of prose the second decodes took 22 s of the 97 s of CPU; 9 s with this limit.
+COURTEOUS_LONGEST = 2.2
 
 
 @dataclass(frozen=True)
@@ -600,7 +605,8 @@ class Spotter:
         verdict = self._judge(words, now)
         if isinstance(verdict, list):
             return verdict
-        if verdict[2] in SECOND_CHANCE and not self.fading.reverberant:
+        heard_for = len(self._utt_audio) * self.vad.frame_length  # with PREROLL before it and the pause after
+        if verdict[2] in SECOND_CHANCE and not self.fading.reverberant and heard_for <= COURTEOUS_LONGEST:
             # Words around a phrase ("okay next", "stop now") were refused as speech outside it, or
             # forced onto a longer phrase that fits badly: asked again, allowed such words.
             # Only then: in the one grammar, those paths cost 35 of 1322 commands in the quick
