@@ -189,7 +189,7 @@ def utterances(language: str, numbers: bool | None = None, courteous: bool = Fal
 def plain(said: str, language: str) -> str:
     """Words as heard or typed without the COURTESY words around them: "stop now" -> "stop"."""
     words = said.split()
-    before, after = COURTESY[language]
+    before, after = COURTESY.get(language, ((), ()))  # an unknown language is named by phrases()
     if len(words) > 1 and words[0] in before:
         words = words[1:]
     if len(words) > 1 and words[-1] in after:
