@@ -179,10 +179,12 @@ def utterances(language: str, numbers: bool | None = None, courteous: bool = Fal
     """Everything a recogniser's grammar allows: vocabulary(language, numbers) and the runs of
     alarms (alarm_runs); with `courteous`, each phrase also with COURTESY words around it."""
     bare = vocabulary(language, numbers)
+    if not courteous:
+        return bare + alarm_runs(language)
     before, after = ("", *COURTESY[language][0]), ("", *COURTESY[language][1])
     index = phrase_index(language)
     dressed = [" ".join(w for w in (b, p, a) if w) for p in bare for b in before for a in after
-               if courteous and (b or a) and index[p][0] is not Command.NUMBER and p not in UNREPEATED[language]]
+               if (b or a) and index[p][0] is not Command.NUMBER and p not in UNREPEATED[language]]
     return bare + dressed + alarm_runs(language)
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
@@ -97,6 +97,19 @@ class Recognizer(Protocol):
     def feed(self, chunk: AudioChunk) -> list[CommandEvent]: ...
 
     def finish(self) -> list[CommandEvent]: ...
+
+
+class Refusal(NamedTuple):
+    """Why an utterance's words are not obeyed: `kind` groups the reasons (see SECOND_CHANCE)."""
+
+    said: str
+    why: str
+    kind: str
+
+
+def spoken_words(words: list[Word]) -> list[Word]:
+    """The words themselves: no silences (<sil>, <s>), no other speech ([unk])."""
+    return [w for w in words if not w.text.startswith(("<", "["))]
 
 
 @dataclass(frozen=True)
@@ -603,10 +616,10 @@ class Spotter:
         if self._noise_only:
             return []
         verdict = self._judge(words, now)
-        if isinstance(verdict, list):
+        if not isinstance(verdict, Refusal):
             return verdict
         heard_for = len(self._utt_audio) * self.vad.frame_length  # with PREROLL before it and the pause after
-        if verdict[2] in SECOND_CHANCE and not self.fading.reverberant and heard_for <= COURTEOUS_LONGEST:
+        if verdict.kind in SECOND_CHANCE and not self.fading.reverberant and heard_for <= COURTEOUS_LONGEST:
             # Words around a phrase ("okay next", "stop now") were refused as speech outside it, or
             # forced onto a longer phrase that fits badly: asked again, allowed such words.
             # Only then: in the one grammar, those paths cost 35 of 1322 commands in the quick
@@ -615,27 +628,26 @@ class Spotter:
             # times, at confidences of 0.983 to 0.99997; at a bar of 0.999, 2 of them still passed,
             # and 89 of the 266 such commands said there that passed 0.98 were lost.
             again = self.decoder.courteous()
-            said = " ".join(w.text for w in again if not w.text.startswith(("<", "[")))
+            said = " ".join(w.text for w in spoken_words(again))
             if said and plain(said, self.language) != said:
                 second = self._judge(again, now)
-                if isinstance(second, list):
+                if not isinstance(second, Refusal):
                     return second
-        self.rejected.append(verdict[:2])  # the first decode's: what the words were taken for without courtesy
+        self.rejected.append((verdict.said, verdict.why))  # the first decode's: the words taken without courtesy
         return []
 
-    def _judge(self, words: list[Word], now: float) -> list[CommandEvent] | tuple[str, str, str]:
-        """The command in an utterance's words, or (what was heard, why it is refused, the kind
-        of refusal) for rejected."""
-        spoken = [w for w in words if not w.text.startswith(("<", "["))]
+    def _judge(self, words: list[Word], now: float) -> list[CommandEvent] | Refusal:
+        """The command in an utterance's words, or why they are refused."""
+        spoken = spoken_words(words)
         text = " ".join(w.text for w in words if w.text not in ("<s>", "</s>", "<sil>")).strip()
         if not spoken:
             return []
         if any(w.text.startswith("[") for w in words):
-            return (text, "other speech", "other")
+            return Refusal(text, "other speech", "other")
         said = " ".join(w.text for w in spoken)
         heard = heard_command(said, self.language)
         if heard is None:
-            return (said, "not one phrase", "other")
+            return Refusal(said, "not one phrase", "other")
         command, value = heard
         # From the start of speech to the end of its loud part (a room's reverberant tail is not
         # speech), in the decoder's time.
@@ -647,34 +659,35 @@ class Spotter:
         before = max(0.0, spoken[0].start - speech_from)
         unexplained = before + (loud_end - spoken[-1].end)
         if unexplained > self.thresholds.outside:
-            return (said, f"{unexplained:.2f} s of speech outside the words", "outside")
+            return Refusal(said, f"{unexplained:.2f} s of speech outside the words", "outside")
         # A run of alarms ("stop stop stop") takes longer to say than one phrase.
         longest = self.thresholds.max_utterance * (1 if said in self.index else 2)
         if utterance > longest or too_sparse:
             # A sentence that merely contains a command word decodes as that word plus silence.
-            return (said, f"{covered:.2f} s of words in {utterance:.2f} s of speech", "outside")
+            return Refusal(said, f"{covered:.2f} s of words in {utterance:.2f} s of speech", "outside")
         if self.canceller is not None:
             start, end = self._utt_start + spoken[0].start, self._utt_start + spoken[-1].end
             above = self.canceller.above_echo(start, end)
             if above is not None and above < self.thresholds.above_echo:
-                return (said, f"{above:.0f} dB above the guide's residual echo", "echo")
+                return Refusal(said, f"{above:.0f} dB above the guide's residual echo", "echo")
             if self.canceller.changing_path(start, end):
-                return (said, "heard while the echo path was changing", "echo")
+                return Refusal(said, "heard while the echo path was changing", "echo")
         if steadiness(np.frombuffer(b"".join(self._utt_audio), "<i2")) > HELD:
-            return (said, "a held note of music, not a voice", "music")
+            return Refusal(said, "a held note of music, not a voice", "music")
         confidence = min(w.confidence for w in spoken)
-        at_leisure = plain(said, self.language) in self.at_leisure  # a stop that is no alarm: treated as any other command
+        bare = plain(said, self.language)
+        at_leisure = bare in self.at_leisure  # a stop that is no alarm: treated as any other command
         bar = self.thresholds.urgent if command in URGENT and not at_leisure else self.thresholds.normal
-        if plain(said, self.language) != said:
+        if bare != said:
             bar = max(bar, self.thresholds.courteous)
         if confidence < bar:
-            return (said, f"confidence {confidence:.2f} < {bar}", "confidence")
+            return Refusal(said, f"confidence {confidence:.2f} < {bar}", "confidence")
         if (command not in INTERRUPTING or at_leisure) and not self.decoder.plausible():
             # Pain, stop and pause cut the guide's speech at once; they do not wait for this
             # second decode (about 0.2 s of CPU), and missing pain or stop costs most. Every other
             # command asks, however confident: without echo cancelling, skipping it for a
             # confidence of 0.99 or more let the guide's own voice set off 12 commands in a routine.
-            return (said, "other words fit better", "fit")
+            return Refusal(said, "other words fit better", "fit")
         word_end = min(now, self._utt_start + spoken[-1].end)
         return [CommandEvent(command, said, confidence, round(word_end, 3), round(now, 3), value)]
 
